@@ -1,0 +1,37 @@
+# make test: set everything up and run the whole suite.   make demo: run a check locally.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_ARTIFACTS ?= artifacts/demo
+
+.PHONY: test lint demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalled whenever pyproject.toml changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest
+
+demo: $(STAMP)
+	@echo "== dummy check (records PASSED) =="
+	$(BIN)/checkline run checks/dummy -i xchat-0.5-1.fc20 -t koji_build --artifacts $(DEMO_ARTIFACTS)
+	@echo "== nvr-sanity check (a Python check returning ResultYAML) =="
+	$(BIN)/checkline run checks/nvr-sanity -i xchat-0.5-1.fc20 -t koji_build -a x86_64 --artifacts $(DEMO_ARTIFACTS)
+	@echo "Results are under $(DEMO_ARTIFACTS)/<uuid>/results.tap (paths above)."
+
+bench: $(STAMP)
+	$(BIN)/python bench/runner_overhead.py
+
+clean:
+	rm -rf $(VENV) artifacts .pytest_cache .ruff_cache

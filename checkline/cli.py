@@ -1,0 +1,38 @@
+"""``checkline``: one command, a sub-command per stage, each loaded only when used.
+
+Loading lazily keeps ``checkline run`` from importing the other stages' dependencies.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from . import __version__
+
+#: sub-command -> "module:attribute", in the order of the flow.
+STAGES = {
+    "run": "runner.cli:run_command",
+}
+
+
+class StageGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *STAGES]
+
+    def get_command(self, ctx: click.Context, name: str) -> Any:
+        if name in STAGES:
+            module, _, attribute = STAGES[name].partition(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=StageGroup)
+@click.version_option(__version__, prog_name="checkline")
+def main() -> None:
+    """Checkline: message-triggered checks, from bus message to ResultsDB result.
+
+    run: run a check formula locally (the runner).
+    """

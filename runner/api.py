@@ -1,0 +1,238 @@
+"""``run_job``: a runner-input dict and a formula in, a run directory and an exit code out.
+
+This is the one code path behind ``checkline run``, ``runtask`` and the Buildbot step. It
+owns the edges: the run directory, the runner log, the working directory, and writing
+``results.tap`` (after every recorded verdict, so a killed run keeps what it had) and
+``execution.json`` (always, once the run directory exists).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from checkline.outcomes import Outcome
+from reporting.tap import format_tap
+
+from .context import RunContext
+from .directives import REGISTRY, DirectiveRegistry
+from .errors import DirectiveError, FormulaError, JobError
+from .executor import Execution, ExitCode, RunStatus, execute, worst_outcome
+from .formula import load_plan
+from .job import RunInput
+from .process import CancelToken
+from .results import ArtifactPathError, complete_verdict, failed_run_verdicts
+
+__all__ = ["RunReport", "run_job"]
+
+RESULTS_FILE = "results.tap"
+EXECUTION_FILE = "execution.json"
+RUNNER_LOG = "runner.log"
+TASK_OUTPUT = "task_output"
+_LOG_TAIL_LINES = 60
+
+
+@dataclass(frozen=True)
+class RunReport:
+    exit_code: int
+    rundir: Path
+    execution: dict[str, Any]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _make_rundir(artifacts: Path, run_uuid: str) -> Path:
+    rundir = artifacts / run_uuid
+    artifacts.mkdir(parents=True, exist_ok=True)
+    try:
+        rundir.mkdir()
+    except FileExistsError:
+        if any(rundir.iterdir()):
+            raise JobError(
+                f"artifacts of uuid {run_uuid!r} already exist in {str(rundir)!r}; refusing to "
+                "overwrite them (a uuid names exactly one job: give a new one or none)"
+            ) from None
+    return rundir
+
+
+def _run_logger(rundir: Path, run_uuid: str, echo: logging.Handler | None) -> logging.Logger:
+    logger = logging.getLogger(f"checkline.run.{run_uuid}")
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    handler = logging.FileHandler(rundir / RUNNER_LOG, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    if echo is not None:
+        logger.addHandler(echo)
+    return logger
+
+
+def run_job(
+    runner_input: Mapping[str, Any],
+    formula: Path | str | None = None,
+    *,
+    artifacts: Path | str,
+    cancel: CancelToken | None = None,
+    keep_workdir: bool = False,
+    echo: logging.Handler | None = None,
+    registry: DirectiveRegistry = REGISTRY,
+) -> RunReport:
+    """Run ``formula`` for ``runner_input`` (``{item, item_type, arch, uuid, jobid}``).
+
+    Args:
+        formula: the formula file; defaults to ``runner_input["formula"]``.
+        artifacts: the artifacts root; the run writes ``<artifacts>/<uuid>/``.
+        cancel: set it (e.g. from a signal handler) to stop the run.
+        echo: an extra log handler (the CLI's stderr).
+
+    Returns:
+        The exit code (see ``ExitCode``), the run directory and the ``execution.json`` dict.
+
+    Raises:
+        JobError: the input is unusable, or the uuid's directory is taken; nothing written.
+    """
+    run = RunInput.from_dict(dict(runner_input))
+    formula = formula or runner_input.get("formula")
+    if not formula:
+        raise JobError("no formula given (FORMULA argument, or 'formula' in the input)")
+    formula_path = Path(formula).absolute()
+    rundir = _make_rundir(Path(artifacts).absolute(), run.uuid)
+    artifactsdir = rundir / TASK_OUTPUT
+    artifactsdir.mkdir()
+    workdir = Path(tempfile.mkdtemp(prefix=f"checkline-{run.uuid}-"))
+    log = _run_logger(rundir, run.uuid, echo)
+    started = _now()
+    known: dict[str, Any] = {
+        **run.as_dict(),
+        run.item_type: run.item,
+        "workdir": str(workdir),
+        "artifactsdir": str(artifactsdir),
+        "taskdir": str(formula_path.parent),
+    }
+    verdicts: list[dict[str, Any]] = []
+    checkname = formula_path.parent.name or "task"
+    taskname = checkname
+    execution = Execution()
+    try:
+        log.info(
+            "run %s: %s %s (%s, arch %s)", run.uuid, formula_path, run.item, run.item_type, run.arch
+        )
+        try:
+            plan = load_plan(formula_path, known, registry=registry)
+        except FormulaError as err:
+            log.error("%s", err)
+            execution = Execution(RunStatus.JOB_ERROR, str(err), ExitCode.JOB_ERROR)
+        else:
+            checkname, taskname = plan.name, plan.taskname
+            if plan.environment:
+                log.info(
+                    "environment %s: not installed by the local runner", dict(plan.environment)
+                )
+
+            def record(new: list[dict[str, Any]]) -> None:
+                try:
+                    done = [
+                        complete_verdict(
+                            v,
+                            checkname=checkname,
+                            arch=run.arch,
+                            rundir=rundir,
+                            artifactsdir=artifactsdir,
+                        )
+                        for v in new
+                    ]
+                except ArtifactPathError as err:
+                    raise DirectiveError(str(err)) from err
+                verdicts.extend(done)
+                _write_atomically(rundir / RESULTS_FILE, format_tap(verdicts))
+                log.info(
+                    "recorded %d verdict(s): %s",
+                    len(done),
+                    ", ".join(f"{v['checkname']} {v['outcome']}" for v in done),
+                )
+
+            ctx = RunContext(
+                run=run,
+                taskname=taskname,
+                checkname=checkname,
+                taskdir=plan.taskdir,
+                workdir=workdir,
+                artifactsdir=artifactsdir,
+                rundir=rundir,
+                log=log,
+                cancel=cancel or CancelToken(),
+                on_verdicts=record,
+            )
+            execution = execute(plan, ctx, dict(known))
+        final = verdicts
+        if execution.status is not RunStatus.FINISHED:
+            outcome = Outcome.ABORTED if execution.status is RunStatus.ABORTED else Outcome.CRASHED
+            failed = execution.failed_action
+            final = failed_run_verdicts(
+                verdicts,
+                outcome,
+                item=run.item,
+                item_type=run.item_type,
+                arch=run.arch,
+                checkname=checkname,
+                message=execution.message,
+                output=_tail(rundir / failed.log) if failed else "",
+            )
+        elif not verdicts:
+            log.warning("the task finished without recording any verdict")
+        _write_atomically(rundir / RESULTS_FILE, format_tap(final))
+        document = {
+            "execution_status": execution.status.execution_status,
+            "status": execution.status.value,
+            "uuid": run.uuid,
+            "results": RESULTS_FILE,
+            "item": run.item,
+            "item_type": run.item_type,
+            "arch": run.arch,
+            "jobid": run.jobid,
+            "taskname": taskname,
+            "formula": str(formula_path),
+            "exit_code": int(execution.exit_code),
+            "message": execution.message,
+            "verdicts": len(final),
+            "worst_outcome": worst_outcome(final),
+            "started": started,
+            "finished": _now(),
+            "actions": [asdict(record) for record in execution.actions],
+        }
+        _write_atomically(rundir / EXECUTION_FILE, json.dumps(document, indent=2) + "\n")
+        log.info("run %s: %s, exit code %d", run.uuid, execution.status.value, execution.exit_code)
+    finally:
+        if keep_workdir:
+            log.info("working directory kept: %s", workdir)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+        for handler in list(log.handlers):
+            log.removeHandler(handler)
+            if handler is not echo:
+                handler.close()
+    return RunReport(int(execution.exit_code), rundir, document)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)

@@ -1,0 +1,165 @@
+"""``checkline run`` and ``runtask``: run a formula locally, from flags or a runner-input JSON.
+
+Exit codes (``runner.executor.ExitCode``): 0 the task ran to its end (whatever its
+verdicts), 100 an ``exitcode`` directive said a verdict failed, 2 an execution error (a
+directive failed, a timeout, a cancel), 3 a job error (bad formula, bad input, bad flags).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .api import run_job
+from .errors import JobError
+from .executor import ExitCode
+from .job import ITEM_TYPES
+from .process import CancelToken, cancel_on_signals
+
+__all__ = ["run_command", "runtask_main"]
+
+
+class JobCommand(click.Command):
+    """A command whose usage errors are job errors: exit 3, not click's 2 (an execution error)."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as err:
+            err.exit_code = ExitCode.JOB_ERROR
+            raise
+
+
+def _run_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.argument("formula", required=False, type=click.Path(path_type=Path)),
+        click.option("-i", "--item", help="The item to check, e.g. xchat-0.5-1.fc20."),
+        click.option(
+            "-t", "--type", "item_type", help=f"The item's type: {', '.join(ITEM_TYPES)}."
+        ),
+        click.option("-a", "--arch", help="Architecture (default noarch: all arches at once)."),
+        click.option("--uuid", help="The job's uuid (default: a fresh one)."),
+        click.option("-j", "--jobid", help="The scheduler's job id, for logs (default -1)."),
+        click.option(
+            "--artifacts",
+            envvar="CHECKLINE_ARTIFACTS",
+            default="artifacts",
+            show_default=True,
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Artifacts root; the run writes ARTIFACTS/<uuid>/. Env: CHECKLINE_ARTIFACTS.",
+        ),
+        click.option(
+            "--input",
+            "input_file",
+            type=click.File("r"),
+            help="Runner input as JSON: {item, item_type, arch, uuid[, jobid, formula]}; "
+            "flags override its fields.",
+        ),
+        click.option("--keep-workdir", is_flag=True, help="Keep the temporary working directory."),
+        click.option("-d", "--debug", is_flag=True, help="Log debug messages to stderr too."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _runner_input(input_file: Any, **flags: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if input_file is not None:
+        try:
+            data = json.load(input_file)
+        except ValueError as err:
+            raise JobError(f"--input {input_file.name}: not valid JSON: {err}") from err
+        if not isinstance(data, dict):
+            raise JobError(f"--input {input_file.name}: must be a JSON object")
+    data.update({key: value for key, value in flags.items() if value is not None})
+    return data
+
+
+def _execute(
+    formula: Path | None,
+    artifacts: Path,
+    keep_workdir: bool,
+    debug: bool,
+    input_file: Any,
+    **flags: str | None,
+) -> int:
+    echo = logging.StreamHandler(sys.stderr)
+    echo.setLevel(logging.DEBUG if debug else logging.INFO)
+    echo.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    cancel = CancelToken()
+    try:
+        runner_input = _runner_input(input_file, **flags)
+        if formula is not None and formula.is_dir():
+            formula = formula / "runtask.yml"
+        with cancel_on_signals(cancel):
+            report = run_job(
+                runner_input,
+                formula,
+                artifacts=artifacts,
+                cancel=cancel,
+                keep_workdir=keep_workdir,
+                echo=echo,
+            )
+    except JobError as err:
+        click.echo(f"error: {err}", err=True)
+        return ExitCode.JOB_ERROR
+    execution = report.execution
+    click.echo(f"results:   {report.rundir / execution['results']}")
+    click.echo(f"execution: {report.rundir / 'execution.json'}")
+    click.echo(
+        f"status:    {execution['status']} ({execution['execution_status']}), "
+        f"{execution['verdicts']} verdict(s), worst {execution['worst_outcome']}, "
+        f"exit code {report.exit_code}"
+    )
+    return report.exit_code
+
+
+@click.command("run", cls=JobCommand)
+@_run_options
+def run_command(**options: Any) -> None:
+    """Run the check FORMULA (a runtask.yml, or a folder holding one) on one item.
+
+    \b
+    Examples:
+      checkline run checks/dummy/runtask.yml -i xchat-0.5-1.fc20 -t koji_build
+      checkline run checks/dummy --input job.json
+    """
+    sys.exit(_execute(**options))
+
+
+@click.command("runtask", cls=JobCommand)
+@_run_options
+@click.option("--local", is_flag=True, help="Run on this machine (the default, and the only way).")
+@click.option("--libvirt", is_flag=True, hidden=True)
+@click.option("--ssh", hidden=True)
+@click.option("--ssh-privkey", hidden=True)
+@click.option("--no-destroy", is_flag=True, hidden=True)
+def runtask_command(
+    local: bool,
+    libvirt: bool,
+    ssh: str | None,
+    ssh_privkey: str | None,
+    no_destroy: bool,
+    **options: Any,
+) -> None:
+    """Taskotron's runtask: run the check FORMULA on one item (same as `checkline run`)."""
+    if libvirt or ssh or ssh_privkey or no_destroy:
+        click.echo(
+            "error: --libvirt, --ssh, --ssh-privkey and --no-destroy are not supported: "
+            "Checkline runs a task where it is started (--local); isolation is the Buildbot "
+            "worker's job",
+            err=True,
+        )
+        sys.exit(ExitCode.JOB_ERROR)
+    sys.exit(_execute(**options))
+
+
+def runtask_main() -> None:
+    runtask_command(prog_name="runtask")

@@ -1,0 +1,64 @@
+"""What a directive sees of its run: the input, the directories, the log, the cancel token.
+
+Directives never reach the executor; they call these methods to record verdicts, ask for an
+exit code, or run a command.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .job import RunInput
+from .process import CancelToken, ProcessResult, run_process
+
+__all__ = ["RunContext"]
+
+
+@dataclass
+class RunContext:
+    """A run's facts, plus the current action's log file and timeout."""
+
+    run: RunInput
+    taskname: str
+    checkname: str
+    taskdir: Path
+    workdir: Path
+    artifactsdir: Path
+    rundir: Path
+    log: logging.Logger
+    cancel: CancelToken = field(default_factory=CancelToken)
+    action_log: Path | None = None
+    timeout: float | None = None
+    on_verdicts: Callable[[list[dict[str, Any]]], None] = lambda verdicts: None
+    on_exit_code: Callable[[int], None] = lambda code: None
+
+    def record_verdicts(self, verdicts: list[dict[str, Any]]) -> None:
+        """Append checked verdicts to the run's ``results.tap``."""
+        self.on_verdicts(verdicts)
+
+    def request_exit_code(self, code: int) -> None:
+        """Ask that the runner exit with ``code`` once the task ends (the worst one wins)."""
+        self.on_exit_code(code)
+
+    def run_process(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> ProcessResult:
+        """Run ``argv`` (no shell) under this action's log, timeout and cancel token."""
+        if self.action_log is None:
+            raise RuntimeError("run_process needs an action log; it is set by the executor")
+        return run_process(
+            argv,
+            log_path=self.action_log,
+            cancel=self.cancel,
+            timeout=self.timeout,
+            cwd=cwd or self.taskdir,
+            env=env,
+        )

@@ -1,0 +1,25 @@
+"""Directives: the registry and the built-in directives, registered explicitly here."""
+
+from . import dummy, exitcode, python, results, shell
+from .base import (
+    REGISTRY,
+    Directive,
+    DirectiveParams,
+    DirectiveRegistry,
+    UnknownDirective,
+    directive,
+)
+
+__all__ = [
+    "REGISTRY",
+    "Directive",
+    "DirectiveParams",
+    "DirectiveRegistry",
+    "UnknownDirective",
+    "directive",
+    "dummy",
+    "exitcode",
+    "python",
+    "results",
+    "shell",
+]
