@@ -17,8 +17,6 @@ import re
 from typing import Any
 
 import yaml
-from tap.line import Bail, Result, Unknown, Version
-from tap.parser import Parser
 
 from checkline.outcomes import Outcome
 
@@ -29,6 +27,7 @@ __all__ = ["format_tap", "parse_tap"]
 _INDENT = "  "
 _ENDS_BLOCK = re.compile(r"^\s*\.\.\.")
 _UNFOLDED = 2**31 - 1
+_UNICODE_BREAKS = "\x85\u2028\u2029"
 
 
 class _BlockDumper(yaml.SafeDumper):
@@ -37,7 +36,10 @@ class _BlockDumper(yaml.SafeDumper):
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = None
-    if "\n" in value:
+    if any(ch in value for ch in _UNICODE_BREAKS):
+        # Raw in a literal block they would read back as line breaks; quoted, they are escaped.
+        style = '"'
+    elif "\n" in value:
         style = '"' if any(_ENDS_BLOCK.match(line) for line in value.splitlines()) else "|"
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
@@ -70,13 +72,17 @@ def format_tap(verdicts: list[dict[str, Any]]) -> str:
             allow_unicode=True,
             width=_UNFOLDED,
         )
+        # After a "|+" scalar PyYAML ends the document with its own "...", which would end
+        # the TAP block early; our closing "  ..." does that job. Split on "\n" only: the
+        # dump's line breaks are "\n", while splitlines() also splits inside scalars.
+        block = block.removesuffix("\n").removesuffix("\n...")
         out.append(_INDENT + "---")
-        out.extend(_INDENT + line for line in block.splitlines())
+        out.extend(_INDENT + line for line in block.split("\n"))
         out.append(_INDENT + "...")
     return "\n".join(out) + "\n"
 
 
-def _outcome_from_status(result: Result) -> str:
+def _outcome_from_status(result: Any) -> str:
     """Outcome of a test line without one in its block: ``# SKIP`` and ``# TODO`` are INFO."""
     if result.skip or (result.todo and not result.ok):
         return Outcome.INFO.value
@@ -90,9 +96,23 @@ def parse_tap(text: str) -> Parsed:
     Problems name the test number: a block that is not valid YAML, missing item or type, a
     TAP version below 13, a ``Bail out!``, lines that are not TAP.
     """
+    # Imported here: writing TAP (every run) does not need the parser (~12 ms to import).
+    from tap.line import Bail, Result, Unknown, Version
+    from tap.parser import Parser
+
+    class TextKeepingParser(Parser):  # type: ignore[misc]
+        """tap.py's Unknown line forgets its text; keep it for the problem message."""
+
+        def parse_line(self, text: str, fh: Any = None) -> Any:
+            line = super().parse_line(text, fh)
+            if isinstance(line, Unknown):
+                line.text = text
+            return line
+
     parsed = Parsed()
-    lines = iter(Parser().parse_text(text))
+    lines = iter(TextKeepingParser().parse_text(text))
     seen_version = False
+    tests = 0
     while True:
         try:
             line = next(lines)
@@ -100,6 +120,7 @@ def parse_tap(text: str) -> Parsed:
             break
         except ValueError as err:  # tap.py raises on "TAP version 12"
             parsed.problems.append(Problem("TAP version", str(err)))
+            seen_version = True  # a version line was there, just too low
             break
         if isinstance(line, Version):
             seen_version = True
@@ -108,7 +129,8 @@ def parse_tap(text: str) -> Parsed:
         elif isinstance(line, Unknown) and line.text.strip():
             parsed.problems.append(Problem("TAP", f"not a TAP line: {line.text.strip()[:80]!r}"))
         elif isinstance(line, Result):
-            _read_result(line, parsed, number=len(parsed.verdicts) + 1)
+            tests += 1
+            _read_result(line, parsed, number=tests)
     if not seen_version and text.strip():
         parsed.problems.insert(
             0, Problem("TAP version", "missing 'TAP version 13' first line (YAML blocks need it)")
@@ -116,7 +138,7 @@ def parse_tap(text: str) -> Parsed:
     return parsed
 
 
-def _read_result(result: Result, parsed: Parsed, number: int) -> None:
+def _read_result(result: Any, parsed: Parsed, number: int) -> None:
     where = f"test {result.number or number}"
     # tap.py's own ``yaml_block`` prints parse errors to stdout and returns None; read the raw
     # block (the constructor's ``raw_yaml_block``) with safe_load to keep the error message.

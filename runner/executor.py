@@ -107,14 +107,15 @@ def execute(plan: Plan, ctx: RunContext, variables: dict[str, Any]) -> Execution
                 variables[action.export] = value
         record = None
     except RunCancelled as err:
-        _fail(execution, record, RunStatus.ABORTED, str(err))
-        ctx.log.error("%s", err)
+        label = _label(plan, record)
+        _fail(execution, record, RunStatus.ABORTED, f"{label}{err}")
+        ctx.log.error("%s%s", label, err)
     except DirectiveError as err:
-        label = f"{plan.actions[record.index].label}: " if record else ""
+        label = _label(plan, record)
         _fail(execution, record, RunStatus.CRASHED, f"{label}{err}")
         ctx.log.error("%s%s", label, err)
     except Exception as err:  # a bug: log the traceback, never let it pass as a verdict
-        label = f"{plan.actions[record.index].label}: " if record else ""
+        label = _label(plan, record)
         _fail(
             execution,
             record,
@@ -127,6 +128,11 @@ def execute(plan: Plan, ctx: RunContext, variables: dict[str, Any]) -> Execution
     else:
         execution.exit_code = ExitCode.EXECUTION_ERROR
     return execution
+
+
+def _label(plan: Plan, record: ActionRecord | None) -> str:
+    """``"actions[2] (name): "`` for the action that failed, or "" between actions."""
+    return f"{plan.actions[record.index].label}: " if record else ""
 
 
 def _run_action(action: Action, ctx: RunContext, variables: dict[str, Any]) -> Any:

@@ -74,12 +74,12 @@ class Plan:
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     args: list[str] = []
 
 
 class _Header(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     namespace: str = Field("", pattern=r"^([A-Za-z0-9][A-Za-z0-9._-]*)?$")
     desc: str = ""

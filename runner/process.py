@@ -8,6 +8,7 @@ it is what a shell action exports.
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import threading
@@ -87,6 +88,26 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
         return
 
 
+def _end_leftovers(proc: subprocess.Popen[bytes], pumps: list[threading.Thread]) -> bool:
+    """Kill what the command left running in its group; True if there was something.
+
+    An action's processes end with the action: a background child would otherwise outlive
+    it and keep its output pipe (and so this call) open.
+    """
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + KILL_GRACE
+    for pump in pumps:
+        pump.join(max(0.0, deadline - time.monotonic()))
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return True
+
+
 def run_process(
     argv: Sequence[str],
     *,
@@ -106,7 +127,7 @@ def run_process(
     argv = tuple(argv)
     deadline = time.monotonic() + timeout if timeout else None
     with open(log_path, "a", encoding="utf-8") as log:
-        log.write(f"$ {' '.join(argv)}\n")
+        log.write(f"$ {shlex.join(argv)}\n")
         log.flush()
         try:
             proc = subprocess.Popen(  # noqa: S603 - argv list, no shell: arguments stay data
@@ -142,6 +163,9 @@ def run_process(
                 if deadline is not None and time.monotonic() > deadline:
                     _stop_group(proc)
                     raise ActionTimeout(f"{argv[0]!r} timed out after {timeout:g} s; killed")
+            if _end_leftovers(proc, pumps):
+                with lock:
+                    log.write("[background processes left by the command were killed]\n")
         finally:
             for pump in pumps:
                 pump.join(timeout=KILL_GRACE)

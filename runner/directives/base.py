@@ -20,7 +20,6 @@ from __future__ import annotations
 import difflib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -47,7 +46,7 @@ ENTRY_POINT_GROUP = "checkline.directives"
 class DirectiveParams(BaseModel):
     """Base of every directive's parameters: strict types, unknown keys refused, frozen."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 P = TypeVar("P", bound=DirectiveParams)
@@ -137,7 +136,13 @@ class DirectiveRegistry:
         self._entry_points_loaded = False
 
     def register(self, cls: type[Directive[Any]]) -> type[Directive[Any]]:
-        for name in (cls.name, *cls.aliases):
+        """Register ``cls`` under its name and aliases: all of them, or none.
+
+        Raises:
+            ValueError: a name is empty or taken by another class.
+        """
+        names = (cls.name, *cls.aliases)
+        for name in names:
             key = name.lower()
             if not key:
                 raise ValueError(f"{cls.__qualname__} has no directive name")
@@ -146,7 +151,8 @@ class DirectiveRegistry:
                 raise ValueError(
                     f"directive name {name!r} of {cls.__qualname__} is taken by {other}"
                 )
-            self._classes[key] = cls
+        for name in names:
+            self._classes[name.lower()] = cls
         return cls
 
     def names(self) -> list[str]:
@@ -167,6 +173,8 @@ class DirectiveRegistry:
         return self._classes[key]()
 
     def _load_entry_points(self) -> None:
+        from importlib.metadata import entry_points  # only when a name is not built in
+
         self._entry_points_loaded = True
         for point in entry_points(group=ENTRY_POINT_GROUP):
             self.register(point.load())

@@ -10,16 +10,19 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ConfigDict, Field
 
 from ..errors import DirectiveError
-from ..variables import references
+from ..variables import PlaceholderError, references, substitute
 from .base import Directive, DirectiveParams, directive
 
 if TYPE_CHECKING:
     from ..context import RunContext
 
 
+_PYCALL = str(Path(__file__).resolve().parent.parent / "pycall.py")
+
+
 class PythonParams(DirectiveParams):
     # Every key besides file and callable is a keyword argument of the callable (Taskotron).
-    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True, defer_build=True)
 
     file: str
     callable: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -51,7 +54,15 @@ class Python(Directive[PythonParams]):
     def plan_problems(self, raw: Any, taskdir: Path) -> list[tuple[tuple[str | int, ...], str]]:
         """A ``file`` written literally must exist when the formula is loaded."""
         name = raw.get("file") if isinstance(raw, dict) else None
-        if isinstance(name, str) and not references(name) and not (taskdir / name).is_file():
+        if not isinstance(name, str):
+            return []
+        try:
+            if references(name):
+                return []  # known at run time only
+            name = substitute(name, {})  # "$$" -> "$"
+        except PlaceholderError:
+            return []  # reported by the formula's placeholder check
+        if not (taskdir / name).is_file():
             return [(("file",), f"{name!r} does not exist in {taskdir}")]
         return []
 
@@ -64,9 +75,9 @@ class Python(Directive[PythonParams]):
         request = {"file": str(path), "callable": params.callable, "kwargs": params.model_extra}
         request_path.write_text(json.dumps(request, default=str), encoding="utf-8")
         try:
-            ctx.run_process(
-                [sys.executable, "-m", "runner.pycall", str(request_path), str(result_path)]
-            )
+            # The child script by path with -P: neither the task's folder (the cwd) nor ours
+            # is put first on sys.path, so a task's own runner.py or json.py shadows nothing.
+            ctx.run_process([sys.executable, "-P", _PYCALL, str(request_path), str(result_path)])
             try:
                 result = json.loads(result_path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as err:

@@ -57,13 +57,15 @@ class Shell(Directive[ShellParams]):
         params = {"commands": raw} if isinstance(raw, list) else raw
         if not isinstance(params, dict) or not isinstance(params.get("commands"), list):
             return params
+        # Problems are located as written: shell[i] for the list form, shell.commands[i] else.
+        where: tuple[str, ...] = () if isinstance(raw, list) else ("commands",)
         commands, problems = [], []
         for index, command in enumerate(params["commands"]):
             if isinstance(command, str):
                 try:
                     command = shlex.split(command)
                 except ValueError as err:
-                    problems.append((("commands", index), f"cannot split {command!r}: {err}"))
+                    problems.append(((*where, index), f"cannot split {command!r}: {err}"))
             commands.append(command)
         if problems:
             raise ParamsError(problems)
@@ -71,6 +73,8 @@ class Shell(Directive[ShellParams]):
 
     def run(self, params: ShellParams, ctx: RunContext) -> str:
         cwd = ctx.taskdir / params.cwd if params.cwd else ctx.taskdir
+        if not cwd.is_dir():
+            raise DirectiveError(f"cwd {str(cwd)!r} is not a directory")
         stdout = ""
         for argv in params.commands:
             result = ctx.run_process(argv, cwd=cwd)

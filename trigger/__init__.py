@@ -1,0 +1,1 @@
+"""Trigger: bus messages to recorded, scheduled jobs (arrives with the trigger issue)."""
