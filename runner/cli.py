@@ -32,7 +32,7 @@ class JobCommand(click.Command):
         try:
             return super().make_context(*args, **kwargs)
         except click.UsageError as err:
-            err.exit_code = ExitCode.JOB_ERROR
+            err.exit_code = ExitCode.JOB_ERROR  # type: ignore[misc]  # per instance, on purpose
             raise
 
 

@@ -89,7 +89,9 @@ class _Header(BaseModel):
     actions: list[Any] = Field(min_length=1)
 
 
-def _line_map(node: yaml.Node | None, path: Location = (), into: dict | None = None) -> dict:
+def _line_map(
+    node: yaml.Node | None, path: Location = (), into: dict[Location, int] | None = None
+) -> dict[Location, int]:
     """``{path: line}`` for every mapping key and sequence item of a composed YAML tree."""
     lines: dict[Location, int] = {} if into is None else into
     if node is None:

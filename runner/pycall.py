@@ -13,9 +13,10 @@ import json
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 
-def _call(request: dict) -> object:
+def _call(request: dict[str, Any]) -> object:
     path = Path(request["file"]).resolve()
     sys.path.insert(0, str(path.parent))  # so a check can import its sibling modules
     spec = importlib.util.spec_from_file_location(f"checkline_check_{path.stem}", path)

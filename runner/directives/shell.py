@@ -59,7 +59,8 @@ class Shell(Directive[ShellParams]):
             return params
         # Problems are located as written: shell[i] for the list form, shell.commands[i] else.
         where: tuple[str, ...] = () if isinstance(raw, list) else ("commands",)
-        commands, problems = [], []
+        commands: list[Any] = []
+        problems: list[tuple[tuple[str | int, ...], str]] = []
         for index, command in enumerate(params["commands"]):
             if isinstance(command, str):
                 try:
