@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,3 +27,32 @@ def checks_dir() -> Path:
 def script() -> Path:
     """The directory of the installed console scripts (``checkline``, ``runtask``)."""
     return Path(sys.executable).parent
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def _gone(pid: int, within: float = 2.0) -> bool:
+    """True once ``pid`` no longer exists (or is a zombie its new parent has yet to reap)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        if _is_zombie(pid):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def process_gone() -> Callable[..., bool]:
+    """``process_gone(pid, within=2.0)``: True once the process is dead (killed, maybe unreaped)."""
+    return _gone

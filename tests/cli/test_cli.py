@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -144,7 +145,9 @@ def test_invalid_formula_exits_3(script: Path, tmp_path: Path) -> None:
     )
 
 
-def test_sigterm_cancels_within_30s(script: Path, tmp_path: Path) -> None:
+def test_sigterm_cancels_within_30s(
+    script: Path, tmp_path: Path, process_gone: Callable[..., bool]
+) -> None:
     """Assert SIGTERM stops the running action, kills its group, records ABORTED, exits 2."""
     pidfile = tmp_path / "child.pid"
     formula = tmp_path / "runtask.yml"
@@ -183,15 +186,6 @@ def test_sigterm_cancels_within_30s(script: Path, tmp_path: Path) -> None:
     assert execution["message"] == "actions[0] (shell): cancelled by SIGTERM while running 'sh'"
     assert "outcome: ABORTED" in (rundir / "results.tap").read_text()
     assert process_gone(sleeper)
-
-
-def process_gone(pid: int) -> bool:
-    """True once ``pid`` is dead: gone, or a zombie waiting for init to reap it."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def test_help_lists_stages() -> None:

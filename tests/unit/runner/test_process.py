@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,29 +47,6 @@ def _wait_for_pids(pidfile: Path, count: int) -> list[int]:
     while len(_pids(pidfile)) < count and time.monotonic() < deadline:
         time.sleep(0.01)
     return _pids(pidfile)
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
-
-
-def _gone(pid: int, within: float = 2.0) -> bool:
-    """True once ``pid`` no longer exists (or is a zombie its new parent has yet to reap)."""
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        if _is_zombie(pid):
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
 
 
 def _background(pidfile: Path, count: int = 2) -> str:
@@ -147,7 +124,9 @@ class TestOutput:
 
 
 class TestTimeout:
-    def test_timeout_kills_the_process_group(self, log_path: Path, spawned: Path) -> None:
+    def test_timeout_kills_the_process_group(
+        self, log_path: Path, spawned: Path, process_gone: Callable[..., bool]
+    ) -> None:
         """Assert a timeout raises ActionTimeout fast and kills the command's children too."""
         started = time.monotonic()
         with pytest.raises(ActionTimeout) as caught:
@@ -162,11 +141,15 @@ class TestTimeout:
         assert caught.value.transient is True
         pids = _wait_for_pids(spawned, 2)
         assert len(pids) == 2
-        assert all(_gone(pid) for pid in pids)
+        assert all(process_gone(pid) for pid in pids)
         assert "started\n" in log_path.read_text()
 
     def test_term_ignoring_group_is_killed(
-        self, log_path: Path, spawned: Path, monkeypatch: pytest.MonkeyPatch
+        self,
+        log_path: Path,
+        spawned: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        process_gone: Callable[..., bool],
     ) -> None:
         """Assert processes that ignore SIGTERM get SIGKILL after the grace period."""
         monkeypatch.setattr(process, "KILL_GRACE", 0.3)
@@ -181,7 +164,7 @@ class TestTimeout:
         assert time.monotonic() - started < 3
         pids = _wait_for_pids(spawned, 2)
         assert len(pids) == 2
-        assert all(_gone(pid) for pid in pids)
+        assert all(process_gone(pid) for pid in pids)
 
     def test_fast_command_is_not_timed_out(self, log_path: Path) -> None:
         """Assert a command ending within its timeout returns normally."""
@@ -189,7 +172,11 @@ class TestTimeout:
         assert result.stdout == "quick\n"
 
     def test_background_child_does_not_outlive_the_command(
-        self, log_path: Path, spawned: Path, monkeypatch: pytest.MonkeyPatch
+        self,
+        log_path: Path,
+        spawned: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        process_gone: Callable[..., bool],
     ) -> None:
         """Assert a child left running by a command that exited is stopped with it."""
         monkeypatch.setattr(process, "KILL_GRACE", 0.3)
@@ -201,11 +188,13 @@ class TestTimeout:
         )
         pids = _wait_for_pids(spawned, 1)
         assert pids
-        assert all(_gone(pid, within=0.5) for pid in pids)
+        assert all(process_gone(pid, within=0.5) for pid in pids)
 
 
 class TestCancel:
-    def test_cancel_from_another_thread(self, log_path: Path, spawned: Path) -> None:
+    def test_cancel_from_another_thread(
+        self, log_path: Path, spawned: Path, process_gone: Callable[..., bool]
+    ) -> None:
         """Assert a cancel while running raises RunCancelled with the reason and kills all."""
         token = CancelToken()
         timer = threading.Timer(0.3, token.cancel, args=("SIGTERM",))
@@ -220,7 +209,7 @@ class TestCancel:
         assert str(caught.value) == "cancelled by SIGTERM while running 'sh'"
         pids = _wait_for_pids(spawned, 2)
         assert len(pids) == 2
-        assert all(_gone(pid) for pid in pids)
+        assert all(process_gone(pid) for pid in pids)
 
     def test_first_reason_wins(self) -> None:
         """Assert a token keeps the reason of its first cancel."""
