@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_ARTIFACTS ?= artifacts/demo
 
-.PHONY: test lint demo bench clean
+.PHONY: test lint services demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
-	$(BIN)/python -m pytest
+# System services the integration tests use, installed and started where missing.
+services:
+	bash scripts/ensure-postgres.sh
+
+test: lint services
+	$(BIN)/python -m pytest --integration
 
 demo: $(STAMP)
 	@echo "== dummy check (records PASSED) =="

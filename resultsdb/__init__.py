@@ -1,1 +1,8 @@
-"""ResultsDB v2.0 compatible service (arrives with the resultsdb issue)."""
+"""ResultsDB API v2.0 compatible service, with pages to browse results.
+
+``create_app(settings)`` builds the WSGI app; ``checkline resultsdb serve`` runs it under
+gunicorn. Layers: ``parsers`` (request bodies and query strings, pydantic) -> ``api_v2``
+(Flask routes) -> ``queries`` (SQL, pure statement builders) and ``store`` (writes) over
+``schema`` (SQLAlchemy Core tables, migrated by Alembic) -> ``serializers`` (rows to the
+v2.0 JSON shapes, a constant number of statements per page).
+"""

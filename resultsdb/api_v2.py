@@ -1,0 +1,375 @@
+"""The ``/api/v2.0`` routes: upstream ResultsDB's v2.0 API, request for request.
+
+Each view parses (``parsers``), reads or writes in one transaction (``queries``, ``store``)
+and answers with the v2.0 shapes (``serializers``). Upstream's quirks are kept where clients
+may rely on them (unknown query parameters filter result data; ``limit=0`` still links a next
+page); its 500s are 4xx here (see ``parsers`` and the README).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Connection, Select, or_, select, text
+
+from .config import Settings
+from .db import Database
+from .parsers import (
+    RESULTS_RESERVED,
+    CreateGroupBody,
+    CreateResultBody,
+    CreateTestcaseBody,
+    GroupsQuery,
+    ResultsQuery,
+    TestcasesQuery,
+)
+from .queries import ResultFilters, data_filter, latest_results, result_page
+from .schema import group, result, testcase
+from .serializers import (
+    Urls,
+    result_document,
+    serialize_groups,
+    serialize_results,
+    serialize_testcase,
+)
+from .store import create_group, create_result, create_testcase
+
+__all__ = ["Service", "create_api"]
+
+M = TypeVar("M", bound=BaseModel)
+Reply = Response | tuple[Response, int]
+
+_VALIDATION_KEYS = ("input", "loc", "msg", "type", "url")
+_RE_PAGE = re.compile(r"([?&])page=([0-9]+)")
+_RE_CALLBACK = re.compile(r"([?&])callback=[^&]*&?")
+_RE_AMPERSANDS = re.compile(r"&+")
+_PLACEHOLDER = "[!@#$%^&*PLACEHOLDER*&^%$#@!]"
+#: Past this, an offset is refused by the databases; such a page is empty anyway.
+_MAX_OFFSET = 2**53
+_MAX_ID = 2**63 - 1
+_LANDING_MESSAGE = (
+    "Everything is fine. But choose wisely, for while the true Grail will bring you life, "
+    "the false Grail will take it from you."
+)
+
+
+@dataclass(frozen=True)
+class Service:
+    """What the routes need: the settings and the database (no globals, no current_app)."""
+
+    settings: Settings
+    db: Database
+
+
+class BadRequest(Exception):
+    """Answered as 400 ``{"message": ...}``."""
+
+
+def _message(message: str, status: int) -> tuple[Response, int]:
+    return jsonify({"message": message}), status
+
+
+def _validation_error(err: ValidationError) -> tuple[Response, int]:
+    errors = [
+        {key: error[key] for key in _VALIDATION_KEYS if key in error}  # type: ignore[literal-required]
+        for error in err.errors(include_context=False)
+    ]
+    return jsonify({"validation_error": errors}), 400
+
+
+def _query_args() -> dict[str, Any]:
+    """``request.args`` as flask-pydantic hands it to a model: a list only when repeated."""
+    return {key: values[0] if len(values) == 1 else values for key, values in request.args.lists()}
+
+
+def _page_links(rows: list[Any], limit: int) -> tuple[list[Any], str | None, str | None]:
+    """Upstream's prev/next: the request URL with its ``page=`` replaced (or added)."""
+    url = request.url
+    match = _RE_PAGE.search(url)
+    if match is None:
+        base = f"{url}{'&' if '?' in url else '?'}page={_PLACEHOLDER}"
+        page = 0
+    else:
+        base = _RE_PAGE.sub(f"{match.group(1)}page={_PLACEHOLDER}", url)
+        page = int(match.group(2))
+    base = _RE_AMPERSANDS.sub("&", _RE_CALLBACK.sub(r"\1", base))
+    prev = base.replace(_PLACEHOLDER, str(page - 1)) if page > 0 else None
+    following = base.replace(_PLACEHOLDER, str(page + 1)) if len(rows) > limit else None
+    return rows[:limit], prev, following
+
+
+def create_api(service: Service) -> Blueprint:
+    """The v2.0 blueprint, bound to ``service``."""
+    api = Blueprint("api_v2", __name__)
+    settings, db = service.settings, service.db
+    outcomes = settings.outcomes
+
+    def urls() -> Urls:
+        return Urls(request.url_root)
+
+    def parse(model: type[M], data: Any) -> M:
+        return model.model_validate(data, context={"outcomes": outcomes})
+
+    def body() -> Any:
+        data = request.get_json()  # 415 for another content type, 400 for malformed JSON
+        if not isinstance(data, dict):
+            raise BadRequest("Request body must be a JSON object")
+        return data
+
+    def check_write_token(data: Any = None) -> None:
+        token = settings.write_token
+        if not token:
+            return
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not given and isinstance(data, dict):
+            given = data.get("_auth_token") or ""
+        if given != token:
+            raise PermissionError("a valid write token is required to write")
+
+    def window(query: Any) -> tuple[int, int]:
+        if query.limit < 0:
+            raise BadRequest("limit must not be negative")
+        if query.limit > settings.max_limit:
+            raise BadRequest(f"limit must be at most {settings.max_limit}")
+        return (query.page * query.limit if query.page > 0 else 0), query.limit
+
+    def paged(
+        conn: Connection,
+        statement_for: Callable[[int, int], Select[Any]],
+        query: Any,
+        serialize: Callable[[Connection, list[Any]], list[dict[str, Any]]],
+    ) -> Response:
+        offset, limit = window(query)
+        rows: list[Any] = []
+        if offset <= _MAX_OFFSET:
+            rows = list(conn.execute(statement_for(offset, limit + 1)).mappings())
+        rows, prev, following = _page_links(rows, limit)
+        return jsonify({"prev": prev, "next": following, "data": serialize(conn, rows)})
+
+    def result_filters(query: ResultsQuery, **override: Any) -> ResultFilters:
+        data = tuple(
+            data_filter(
+                key, [part for value in request.args.getlist(key) for part in value.split(",")]
+            )
+            for key in request.args
+            if key not in RESULTS_RESERVED
+        )
+        filters = ResultFilters(
+            since=query.since[0],
+            until=query.since[1],
+            outcomes=tuple(query.outcome or ()),
+            groups=tuple(query.groups or ()),
+            testcases=tuple(query.testcases or ()),
+            testcases_like=tuple(query.testcases_like or ()),
+            data=data,
+        )
+        return replace(filters, **override)
+
+    def results_reply(filters: ResultFilters, query: ResultsQuery, conn: Connection) -> Response:
+        return paged(
+            conn,
+            lambda offset, limit: result_page(filters, offset=offset, limit=limit, sort=query.sort),
+            query,
+            lambda c, rows: serialize_results(c, rows, urls()),
+        )
+
+    # -- landing and health ------------------------------------------------------------
+
+    @api.route("", methods=["GET"])
+    @api.route("/", methods=["GET"])
+    def landing_page() -> Reply:
+        links = urls()
+        return jsonify(
+            {
+                "message": _LANDING_MESSAGE,
+                "documentation": "http://docs.resultsdb20.apiary.io/",
+                "groups": f"{links.api}/groups",
+                "results": f"{links.api}/results",
+                "testcases": f"{links.api}/testcases",
+                "outcomes": list(outcomes),
+            }
+        ), 300
+
+    @api.route("/healthcheck", methods=["GET"])
+    def healthcheck() -> Reply:
+        try:
+            with db.read() as conn:
+                conn.execute(text("SELECT 1 FROM result LIMIT 0")).all()
+        except Exception:  # any failure to reach the database is "unhealthy"
+            return _message("Unable to communicate with database", 503)
+        return _message("Health check OK", 200)
+
+    # -- groups ------------------------------------------------------------------------
+
+    @api.route("/groups", methods=["GET"])
+    def get_groups() -> Reply:
+        query = parse(GroupsQuery, _query_args())
+        statement = select(group).order_by(group.c.id.desc())
+        if query.description:
+            names = [d for d in query.description.split(",") if d.strip()]
+            if names:
+                statement = statement.where(group.c.description.in_(names))
+        elif query.description_like:
+            likes = [d.replace("*", "%") for d in query.description_like.split(",") if d.strip()]
+            if likes:
+                statement = statement.where(or_(*(group.c.description.like(p) for p in likes)))
+        if query.uuid:
+            statement = statement.where(group.c.uuid.in_(query.uuid.split(",")))
+        with db.read() as conn:
+            return paged(
+                conn,
+                lambda offset, limit: statement.offset(offset).limit(limit),
+                query,
+                lambda c, rows: serialize_groups(c, rows, urls()),
+            )
+
+    @api.route("/groups/<group_id>", methods=["GET"])
+    def get_group(group_id: str) -> Reply:
+        with db.read() as conn:
+            row = conn.execute(select(group).where(group.c.uuid == group_id)).mappings().first()
+            if row is None:
+                return _message("Group not found", 404)
+            return jsonify(serialize_groups(conn, [row], urls())[0])
+
+    @api.route("/groups", methods=["POST"])
+    def post_group() -> Reply:
+        data = body()
+        check_write_token(data)
+        parsed = parse(CreateGroupBody, data)
+        with db.write() as conn:
+            row = create_group(conn, parsed)
+            document = serialize_groups(conn, [row], urls())[0]
+        return jsonify(document), 201
+
+    # -- results -----------------------------------------------------------------------
+
+    @api.route("/results", methods=["GET"])
+    def get_results() -> Reply:
+        query = parse(ResultsQuery, _query_args())
+        with db.read() as conn:
+            return results_reply(result_filters(query), query, conn)
+
+    @api.route("/results/latest", methods=["GET"])
+    def get_results_latest() -> Reply:
+        query = parse(ResultsQuery, _query_args())
+        # Upstream ignores outcome, page, limit and _sort here.
+        filters = result_filters(query, outcomes=())
+        distinct_on = tuple(query.distinct_on or ())
+        if distinct_on and not any(
+            (
+                filters.testcases,
+                filters.testcases_like,
+                filters.since,
+                filters.until,
+                filters.groups,
+                filters.data,
+            )
+        ):
+            return _message("Please, provide at least one filter beside '_distinct_on'", 400)
+        with db.read() as conn:
+            rows = list(conn.execute(latest_results(filters, distinct_on)).mappings())
+            return jsonify({"data": serialize_results(conn, rows, urls())})
+
+    @api.route("/groups/<group_id>/results", methods=["GET"])
+    def get_group_results(group_id: str) -> Reply:
+        query = parse(ResultsQuery, _query_args())
+        with db.read() as conn:
+            if conn.execute(select(group.c.id).where(group.c.uuid == group_id)).first() is None:
+                return _message(f"Group not found: {group_id}", 404)
+            return results_reply(result_filters(query, groups=(group_id,)), query, conn)
+
+    @api.route("/testcases/<path:testcase_name>/results", methods=["GET"])
+    def get_testcase_results(testcase_name: str) -> Reply:
+        query = parse(ResultsQuery, _query_args())
+        with db.read() as conn:
+            found = conn.execute(select(testcase.c.id).where(testcase.c.name == testcase_name))
+            if found.first() is None:
+                return _message("Testcase not found", 404)
+            filters = result_filters(query, testcases=(testcase_name,))
+            return results_reply(filters, query, conn)
+
+    @api.route("/results/<result_id>", methods=["GET"])
+    def get_result(result_id: str) -> Reply:
+        if not result_id.isdigit() or int(result_id) > _MAX_ID:
+            return _message("Result not found", 404)
+        with db.read() as conn:
+            row = (
+                conn.execute(select(result).where(result.c.id == int(result_id))).mappings().first()
+            )
+            if row is None:
+                return _message("Result not found", 404)
+            return jsonify(serialize_results(conn, [row], urls())[0])
+
+    @api.route("/results", methods=["POST"])
+    def post_result() -> Reply:
+        data = body()
+        check_write_token(data)
+        parsed = parse(CreateResultBody, data)
+        colons = [key for key in (parsed.data or {}) if ":" in key]
+        if colons:
+            return _message(f"Colon not allowed in key name: {colons!r}", 400)
+        with db.write() as conn:
+            row, testcase_row, groups, values = create_result(conn, parsed)
+        return jsonify(result_document(row, testcase_row, groups, values, urls())), 201
+
+    # -- testcases ---------------------------------------------------------------------
+
+    @api.route("/testcases", methods=["GET"])
+    def get_testcases() -> Reply:
+        query = parse(TestcasesQuery, _query_args())
+        statement = select(testcase).order_by(testcase.c.name.asc())
+        if query.name:
+            names = [n.strip() for n in query.name.split(",") if n.strip()]
+            if names:
+                statement = statement.where(or_(*(testcase.c.name == n for n in names)))
+        elif query.name_like:
+            likes = [n.strip().replace("*", "%") for n in query.name_like.split(",") if n.strip()]
+            if likes:
+                statement = statement.where(or_(*(testcase.c.name.like(p) for p in likes)))
+        with db.read() as conn:
+            return paged(
+                conn,
+                lambda offset, limit: statement.offset(offset).limit(limit),
+                query,
+                lambda c, rows: [serialize_testcase(r, urls()) for r in rows],
+            )
+
+    @api.route("/testcases/<path:testcase_name>", methods=["GET"])
+    def get_testcase(testcase_name: str) -> Reply:
+        with db.read() as conn:
+            row = (
+                conn.execute(select(testcase).where(testcase.c.name == testcase_name))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return _message("Testcase not found", 404)
+        return jsonify(serialize_testcase(row, urls()))
+
+    @api.route("/testcases", methods=["POST"])
+    def post_testcase() -> Reply:
+        data = body()
+        check_write_token(data)
+        parsed = parse(CreateTestcaseBody, data)
+        with db.write() as conn:
+            row = create_testcase(conn, parsed)
+        return jsonify(serialize_testcase(row, urls())), 201
+
+    @api.errorhandler(ValidationError)
+    def on_validation_error(err: ValidationError) -> Reply:
+        return _validation_error(err)
+
+    @api.errorhandler(BadRequest)
+    def on_bad_request(err: BadRequest) -> Reply:
+        return _message(str(err), 400)
+
+    @api.errorhandler(PermissionError)
+    def on_unauthorized(err: PermissionError) -> Reply:
+        return _message(str(err), 401)
+
+    return api

@@ -1,0 +1,176 @@
+"""SQL for reading: pure functions from filters to SQLAlchemy statements (no I/O here).
+
+Every filter is a condition on ``result``: data and group filters are ``id IN (subquery)``
+answered from the (key, value, result_id) and (group_id, result_id) indexes, so adding a
+filter never multiplies rows. "Latest per testcase" is chosen by the shape of the filters:
+narrow filters (data, groups) rank their few candidates with a window function; otherwise
+each testcase's newest result is one backwards step in the (testcase_name, submit_time, id)
+index, whatever the table's size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, select
+
+from .schema import group, groups_to_results, result, result_data, testcase
+
+__all__ = ["DataFilter", "ResultFilters", "latest_results", "result_page"]
+
+
+@dataclass(frozen=True)
+class DataFilter:
+    """``key=v1,v2`` (any of the values) or ``key:like=pat*`` (any of the patterns)."""
+
+    key: str
+    values: tuple[str, ...]
+    like: bool = False
+
+
+@dataclass(frozen=True)
+class ResultFilters:
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    outcomes: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    testcases: tuple[str, ...] = ()
+    testcases_like: tuple[str, ...] = ()
+    data: tuple[DataFilter, ...] = field(default_factory=tuple)
+
+    @property
+    def narrow(self) -> bool:
+        """Filters that pick few results by index (an item, a group)."""
+        return bool(self.data or self.groups)
+
+
+def data_filter(key: str, values: Sequence[str]) -> DataFilter:
+    """Read a query parameter as upstream does: ``key:like`` is a pattern filter, another
+    ``key:modifier`` an exact filter on ``key``, and two colons a literal key."""
+    parts = key.split(":")
+    if len(parts) == 2:
+        return DataFilter(parts[0], tuple(values), like=parts[1] == "like")
+    return DataFilter(key, tuple(values))
+
+
+def _pattern(value: str) -> str:
+    return value.replace("*", "%")
+
+
+def _testcase_condition(names: Sequence[str], likes: Sequence[str]) -> ColumnElement[bool] | None:
+    parts: list[ColumnElement[bool]] = []
+    if names:
+        parts.append(result.c.testcase_name.in_(names))
+    parts.extend(result.c.testcase_name.like(_pattern(like)) for like in likes)
+    return or_(*parts) if parts else None
+
+
+def conditions(filters: ResultFilters, *, with_testcases: bool = True) -> list[ColumnElement[bool]]:
+    """The WHERE conditions on ``result`` for ``filters``."""
+    where: list[ColumnElement[bool]] = []
+    if filters.since is not None:
+        where.append(result.c.submit_time >= filters.since)
+    if filters.until is not None:
+        where.append(result.c.submit_time <= filters.until)
+    if filters.outcomes:
+        where.append(result.c.outcome.in_(filters.outcomes))
+    if filters.groups:
+        where.append(
+            result.c.id.in_(
+                select(groups_to_results.c.result_id)
+                .join(group, group.c.id == groups_to_results.c.group_id)
+                .where(group.c.uuid.in_(filters.groups))
+            )
+        )
+    if with_testcases:
+        by_testcase = _testcase_condition(filters.testcases, filters.testcases_like)
+        if by_testcase is not None:
+            where.append(by_testcase)
+    for wanted in filters.data:
+        if wanted.like:
+            match = or_(*(result_data.c.value.like(_pattern(v)) for v in wanted.values))
+        else:
+            match = result_data.c.value.in_(wanted.values)
+        where.append(
+            result.c.id.in_(
+                select(result_data.c.result_id).where(result_data.c.key == wanted.key, match)
+            )
+        )
+    return where
+
+
+def result_page(
+    filters: ResultFilters, *, offset: int, limit: int, sort: str = ""
+) -> Select[tuple[object, ...]]:
+    """One page of results (``limit`` rows; ask for one more to know if a next page exists).
+
+    ``sort``: ``asc:submit_time``, ``desc:submit_time`` (the default, also for anything else)
+    or ``disable_sorting``. Equal times are ordered by id, so pages are stable.
+    """
+    statement = select(result).where(*conditions(filters))
+    if sort == "asc:submit_time":
+        statement = statement.order_by(result.c.submit_time.asc(), result.c.id.asc())
+    elif sort != "disable_sorting":
+        statement = statement.order_by(result.c.submit_time.desc(), result.c.id.desc())
+    return statement.offset(offset).limit(limit)
+
+
+def latest_results(
+    filters: ResultFilters, distinct_on: Sequence[str] = ()
+) -> Select[tuple[object, ...]]:
+    """The newest result per testcase (and per value of each ``distinct_on`` data key, a
+    missing key being a group of its own), newest first."""
+    if distinct_on or filters.narrow:
+        return _latest_ranked(filters, distinct_on)
+    return _latest_per_testcase(filters)
+
+
+def _latest_ranked(
+    filters: ResultFilters, distinct_on: Sequence[str]
+) -> Select[tuple[object, ...]]:
+    partition: list[ColumnElement[object]] = [result.c.testcase_name]
+    source: FromClause = result
+    for index, key in enumerate(distinct_on):
+        alias = result_data.alias(f"distinct_{index}")
+        source = source.outerjoin(alias, and_(alias.c.result_id == result.c.id, alias.c.key == key))
+        partition.append(alias.c.value)
+    rank = (
+        func.row_number()
+        .over(partition_by=partition, order_by=(result.c.submit_time.desc(), result.c.id.desc()))
+        .label("rank")
+    )
+    ranked = select(result.c.id, rank).select_from(source).where(*conditions(filters)).subquery()
+    newest = select(ranked.c.id).where(ranked.c.rank == 1)
+    return (
+        select(result)
+        .where(result.c.id.in_(newest))
+        .order_by(result.c.submit_time.desc(), result.c.id.desc())
+    )
+
+
+def _latest_per_testcase(filters: ResultFilters) -> Select[tuple[object, ...]]:
+    names = select(testcase.c.name)
+    if filters.testcases or filters.testcases_like:
+        parts: list[ColumnElement[bool]] = []
+        if filters.testcases:
+            parts.append(testcase.c.name.in_(filters.testcases))
+        parts.extend(testcase.c.name.like(_pattern(like)) for like in filters.testcases_like)
+        names = names.where(or_(*parts))
+    newest_id = (
+        select(result.c.id)
+        .where(
+            result.c.testcase_name == testcase.c.name, *conditions(filters, with_testcases=False)
+        )
+        .order_by(result.c.submit_time.desc(), result.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+        .correlate(testcase)
+    )
+    ids = names.with_only_columns(newest_id.label("id")).subquery()
+    return (
+        select(result)
+        .where(result.c.id.in_(select(ids.c.id)))
+        .order_by(result.c.submit_time.desc(), result.c.id.desc())
+    )

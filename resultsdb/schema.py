@@ -1,0 +1,92 @@
+"""The tables, as SQLAlchemy Core (Alembic migrates them; see ``migrations/``).
+
+Same tables as upstream ResultsDB (testcase, group, result, result_data, groups_to_results),
+with the indexes its queries lack: results by (testcase_name, submit_time, id) for "latest per
+testcase", by (submit_time, id) for stable pages, data by (key, value, result_id) so a data
+filter is answered from the index alone, and group links by (group_id, result_id).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = ["group", "groups_to_results", "metadata", "result", "result_data", "testcase"]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+testcase = Table(
+    "testcase",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("ref_url", Text),
+)
+
+group = Table(
+    "group",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uuid", Text, nullable=False, unique=True),
+    Column("description", Text),
+    Column("ref_url", Text),
+)
+
+result = Table(
+    "result",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("testcase_name", Text, ForeignKey("testcase.name"), nullable=False),
+    # Naive UTC, as upstream stores it.
+    Column("submit_time", DateTime, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("note", Text),
+    Column("ref_url", Text),
+    # text_pattern_ops: PostgreSQL can then answer "LIKE 'dist.%'" from the index too.
+    Index(
+        None,
+        "testcase_name",
+        "submit_time",
+        "id",
+        postgresql_ops={"testcase_name": "text_pattern_ops"},
+    ),
+    Index(None, "submit_time", "id"),
+    Index(None, "outcome"),
+)
+
+result_data = Table(
+    "result_data",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("result_id", Integer, ForeignKey("result.id"), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("value", Text, nullable=False),
+    Index(None, "key", "value", "result_id", postgresql_ops={"value": "text_pattern_ops"}),
+    Index(None, "result_id"),
+)
+
+groups_to_results = Table(
+    "groups_to_results",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("group_id", Integer, ForeignKey("group.id"), nullable=False),
+    Column("result_id", Integer, ForeignKey("result.id"), nullable=False),
+    Index(None, "group_id", "result_id"),
+    Index(None, "result_id"),
+)

@@ -1,0 +1,84 @@
+"""SQL statements per request stay constant whatever the page size (upstream: 3 per result)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from resultsdb.app import create_app
+from resultsdb.config import Settings
+from resultsdb.db import Database
+from resultsdb.migrate import upgrade
+
+
+@pytest.fixture
+def app_and_db(tmp_path: Path) -> Iterator[tuple[FlaskClient, Database]]:
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    upgrade(url)
+    database = Database(url)
+    app = create_app(Settings(db=url), database=database)
+    client = app.test_client()
+    for index in range(30):
+        body = {
+            "outcome": "PASSED" if index % 3 else "FAILED",
+            "testcase": f"dist.check{index % 4}",
+            "groups": [f"group-{index % 5}"],
+            "data": {"item": f"pkg-{index % 7}-1.fc40", "type": "koji_build", "arch": ["x86_64"]},
+        }
+        assert client.post("/api/v2.0/results", json=body).status_code == 201
+    yield client, database
+    database.dispose()
+
+
+def count_statements(database: Database, client: FlaskClient, url: str) -> int:
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return len([s for s in statements if not s.startswith(("BEGIN", "PRAGMA"))])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v2.0/results?limit={n}",
+        "/api/v2.0/results?item=pkg-1-1.fc40,pkg-2-1.fc40&type=koji_build&limit={n}",
+        "/api/v2.0/groups/group-1/results?limit={n}",
+        "/api/v2.0/groups?limit={n}",
+        "/api/v2.0/testcases?limit={n}",
+    ],
+)
+def test_statements_do_not_grow_with_the_page(
+    app_and_db: tuple[FlaskClient, Database], path: str
+) -> None:
+    """Assert a page of 2 and a page of 30 cost the same, small number of statements."""
+    client, database = app_and_db
+    small = count_statements(database, client, path.format(n=2))
+    large = count_statements(database, client, path.format(n=30))
+    assert small == large
+    assert large <= 5
+
+
+def test_latest_is_a_constant_number_of_statements(
+    app_and_db: tuple[FlaskClient, Database],
+) -> None:
+    """Assert /results/latest answers with one query plus the three serializer loads."""
+    client, database = app_and_db
+    assert count_statements(database, client, "/api/v2.0/results/latest") == 4
+    assert (
+        count_statements(
+            database, client, "/api/v2.0/results/latest?item=pkg-1-1.fc40&_distinct_on=arch"
+        )
+        == 4
+    )
