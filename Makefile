@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_ARTIFACTS ?= artifacts/demo
 
-.PHONY: test lint services demo bench clean
+.PHONY: test lint services demo bench bench-resultsdb clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# System services the integration tests use, installed and started where missing.
+# System services (PostgreSQL) and tools (Chromium) the integration tests use, installed and
+# started where missing.
 services:
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-rabbitmq.sh
 
 test: lint services
 	$(BIN)/python -m pytest --integration
@@ -37,6 +40,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/runner_overhead.py
+
+# ResultsDB over HTTP at 100,000 and 1,000,000 results, SQLite and PostgreSQL (see bench/README.md).
+bench-resultsdb: $(STAMP) services
+	$(BIN)/python bench/resultsdb_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache .ruff_cache .mypy_cache

@@ -28,6 +28,7 @@ from .parsers import (
     ResultsQuery,
     TestcasesQuery,
 )
+from .publish import OutboxRelay
 from .queries import ResultFilters, data_filter, latest_results, result_page
 from .schema import group, result, testcase
 from .serializers import (
@@ -37,7 +38,7 @@ from .serializers import (
     serialize_results,
     serialize_testcase,
 )
-from .store import create_group, create_result, create_testcase
+from .store import announce, create_group, create_results, create_testcase
 
 __all__ = ["Service", "create_api"]
 
@@ -64,6 +65,8 @@ class Service:
 
     settings: Settings
     db: Database
+    #: Publishes the outbox; None when publishing is off (or driven by the caller, in tests).
+    relay: OutboxRelay | None = None
 
 
 class BadRequest(Exception):
@@ -169,6 +172,18 @@ def create_api(service: Service) -> Blueprint:
             data=data,
         )
         return replace(filters, **override)
+
+    def store_results(bodies: list[CreateResultBody]) -> list[dict[str, Any]]:
+        """Store results (one transaction) and queue their announcements in it."""
+        links = urls()
+        with db.write() as conn:
+            stored = create_results(conn, bodies)
+            documents = [result_document(*one, links) for one in stored]
+            if settings.publish:
+                announce(conn, stored, documents, changed_only=settings.publish_changed_only)
+        if service.relay is not None and documents:
+            service.relay.notify()
+        return documents
 
     def results_reply(filters: ResultFilters, query: ResultsQuery, conn: Connection) -> Response:
         return paged(
@@ -295,7 +310,7 @@ def create_api(service: Service) -> Blueprint:
 
     @api.route("/results/<result_id>", methods=["GET"])
     def get_result(result_id: str) -> Reply:
-        if not result_id.isdigit() or int(result_id) > _MAX_ID:
+        if not (result_id.isascii() and result_id.isdigit()) or int(result_id) > _MAX_ID:
             return _message("Result not found", 404)
         with db.read() as conn:
             row = (
@@ -313,9 +328,33 @@ def create_api(service: Service) -> Blueprint:
         colons = [key for key in (parsed.data or {}) if ":" in key]
         if colons:
             return _message(f"Colon not allowed in key name: {colons!r}", 400)
-        with db.write() as conn:
-            row, testcase_row, groups, values = create_result(conn, parsed)
-        return jsonify(result_document(row, testcase_row, groups, values, urls())), 201
+        return jsonify(store_results([parsed])[0]), 201
+
+    @api.route("/results/bulk", methods=["POST"])
+    def post_results_bulk() -> Reply:
+        """Beyond upstream: ``{"results": [<POST /results bodies>]}`` stored in one
+        transaction (all or none); answers ``{"data": [<results>]}`` in the same order."""
+        data = body()
+        check_write_token(data)
+        items = data.get("results")
+        if not isinstance(items, list):
+            raise BadRequest('Request body must be {"results": [...]}')
+        parsed, errors = [], []
+        for index, item in enumerate(items):
+            try:
+                one = parse(CreateResultBody, item)
+            except ValidationError as err:
+                for error in err.errors(include_context=False):
+                    error["loc"] = ("results", index, *error["loc"])
+                    errors.append({k: error[k] for k in _VALIDATION_KEYS if k in error})  # type: ignore[literal-required]
+                continue
+            colons = [key for key in (one.data or {}) if ":" in key]
+            if colons:
+                raise BadRequest(f"results[{index}]: Colon not allowed in key name: {colons!r}")
+            parsed.append(one)
+        if errors:
+            return jsonify({"validation_error": errors}), 400
+        return jsonify({"data": store_results(parsed)}), 201
 
     # -- testcases ---------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
 from .api_v2 import Service, create_api
 from .config import Settings
 from .db import Database
+from .publish import FedoraMessagingPublisher, OutboxRelay, Publisher
+from .web import create_web
 
 __all__ = ["create_app"]
 
@@ -45,13 +47,34 @@ def _json(message: str, status: int) -> tuple[Response, int]:
     return jsonify({"message": message}), status
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> Flask:
-    """Build the app for ``settings``; ``database`` lets tests share one."""
+def create_app(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    publisher: Publisher | None = None,
+    start_relay: bool = True,
+) -> Flask:
+    """Build the app for ``settings``.
+
+    Args:
+        database: share one (tests); else one is made from ``settings.db``.
+        publisher: where announcements go when ``settings.publish`` is on (default:
+            fedora-messaging); the relay that feeds it runs in a thread unless
+            ``start_relay`` is false (then ``app.extensions["outbox_relay"].drain_once()``).
+    """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.wsgi_app = ReverseProxied(app.wsgi_app)  # type: ignore[method-assign]
     db = database or Database(settings.db)
-    app.register_blueprint(create_api(Service(settings, db)), url_prefix="/api/v2.0")
+    relay = None
+    if settings.publish:
+        relay = OutboxRelay(db, publisher or FedoraMessagingPublisher())
+        app.extensions["outbox_relay"] = relay
+        if start_relay:
+            relay.start()
+    service = Service(settings, db, relay)
+    app.register_blueprint(create_api(service), url_prefix="/api/v2.0")
+    app.register_blueprint(create_web(service))
 
     @app.errorhandler(BadRequest)
     def bad_request(_err: BadRequest) -> tuple[Response, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -49,6 +50,39 @@ def init_db(conf: str | None, db: str | None, drop: bool) -> None:
         drop_schema(settings.db)
     upgrade(settings.db)
     click.echo(f"schema ready: {settings.db}")
+
+
+@resultsdb_group.command("import")
+@_conf
+@_db
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--batch",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 100000),
+    help="Results stored per transaction.",
+)
+def import_command(conf: str | None, db: str | None, path: Path, batch: int) -> None:
+    """Load PATH: results exported from another ResultsDB, one v2.0 result JSON per line.
+
+    submit_time, groups, data, note and ref_urls are kept. Every line is checked first: one
+    bad line imports nothing, and every bad line is listed with its number.
+    """
+    from .db import Database
+    from .importer import UnimportableLines, import_results
+
+    settings = _settings(conf, db=db)
+    database = Database(settings.db)
+    try:
+        report = import_results(path, database, settings.outcomes, batch=batch)
+    except UnimportableLines as err:
+        click.echo(f"error: {path}: {err}", err=True)
+        sys.exit(1)
+    finally:
+        database.dispose()
+    rate = report.results / report.seconds if report.seconds else 0.0
+    click.echo(f"imported {report.results} results in {report.seconds:.1f} s ({rate:.0f}/s)")
 
 
 @resultsdb_group.command("serve")

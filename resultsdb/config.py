@@ -7,6 +7,11 @@ Options (TOML keys at the top level of the file, or in a ``[resultsdb]`` table):
 ``additional_outcomes``  outcomes accepted beside PASSED, INFO, FAILED, NEEDS_INSPECTION; it
                          *replaces* the default list (upstream's ADDITIONAL_RESULT_OUTCOMES).
                          Env: comma-separated.
+``publish``              ``false`` (default) or ``"fedora-messaging"``: announce every new result
+                         as ``resultsdb.result.new`` (its v2.0 JSON). fedora-messaging reads its
+                         own settings (broker URL, exchange) from ``FEDORA_MESSAGING_CONF``.
+``publish_changed_only`` announce a result only when its outcome differs from the previous
+                         result of the same testcase + item + type + arch (the low-noise variant).
 ``write_token``          when set, POSTs need ``Authorization: Bearer <token>`` (or the body's
                          ``_auth_token``, which resultsdb-api sends); reads stay open.
 ``max_limit``            the largest ``limit`` a list request may ask for (400 above).
@@ -31,6 +36,8 @@ ENV_PREFIX = "CHECKLINE_RESULTSDB_"
 DEFAULTS: dict[str, Any] = {
     "db": "sqlite:///resultsdb.sqlite",
     "additional_outcomes": ["ABORTED", "CRASHED", "QUEUED", "RUNNING", "ERROR"],
+    "publish": False,
+    "publish_changed_only": False,
     "write_token": "",
     "max_limit": 10000,
 }
@@ -44,6 +51,8 @@ class ConfigError(ValueError):
 class Settings:
     db: str = DEFAULTS["db"]
     additional_outcomes: tuple[str, ...] = tuple(DEFAULTS["additional_outcomes"])
+    publish: str | bool = False
+    publish_changed_only: bool = False
     write_token: str = ""
     max_limit: int = DEFAULTS["max_limit"]
 
@@ -57,6 +66,11 @@ class Settings:
 def _from_env(key: str, raw: str) -> Any:
     if key == "additional_outcomes":
         return [item.strip().upper() for item in raw.split(",") if item.strip()]
+    if key == "publish_changed_only":
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if key == "publish":
+        off = raw.strip().lower() in ("", "0", "false", "no", "off")
+        return False if off else raw.strip()
     if key == "max_limit":
         try:
             return int(raw)
@@ -80,17 +94,24 @@ def validate(values: Mapping[str, Any], source: str) -> dict[str, Any]:
     expect = {
         "db": str,
         "write_token": str,
+        "publish_changed_only": bool,
         "max_limit": int,
     }
     for key, kind in expect.items():
         value = out.get(key)
-        if key in out and (not isinstance(value, kind) or isinstance(value, bool)):
+        if key in out and (
+            not isinstance(value, kind) or isinstance(value, bool) != (kind is bool)
+        ):
             raise ConfigError(f"{source}: {key} must be {kind.__name__}, got {out[key]!r}")
     if "additional_outcomes" in out:
         outcomes = out["additional_outcomes"]
         if not isinstance(outcomes, list) or not all(isinstance(o, str) and o for o in outcomes):
             raise ConfigError(f"{source}: additional_outcomes must be a list of outcome names")
         out["additional_outcomes"] = tuple(o.strip().upper() for o in outcomes)
+    if "publish" in out and out["publish"] not in (False, "fedora-messaging"):
+        raise ConfigError(
+            f'{source}: publish must be false or "fedora-messaging", got {out["publish"]!r}'
+        )
     if "max_limit" in out and out["max_limit"] < 1:
         raise ConfigError(f"{source}: max_limit must be at least 1")
     return out

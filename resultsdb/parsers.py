@@ -59,6 +59,8 @@ def parse_submit_time(value: Any) -> dt.datetime | None:
     """Milliseconds since the epoch (number or digits) or ``YYYY-MM-DDTHH:MM:SS.ffffff[tz]``."""
     if value is None:
         return None
+    if isinstance(value, dt.datetime):
+        return _naive_utc(value)
     try:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return _from_milliseconds(value)

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, selec
 
 from .schema import group, groups_to_results, result, result_data, testcase
 
-__all__ = ["DataFilter", "ResultFilters", "latest_results", "result_page"]
+__all__ = ["DataFilter", "ResultFilters", "latest_results", "previous_outcome", "result_page"]
 
 
 @dataclass(frozen=True)
@@ -151,13 +151,6 @@ def _latest_ranked(
 
 
 def _latest_per_testcase(filters: ResultFilters) -> Select[tuple[object, ...]]:
-    names = select(testcase.c.name)
-    if filters.testcases or filters.testcases_like:
-        parts: list[ColumnElement[bool]] = []
-        if filters.testcases:
-            parts.append(testcase.c.name.in_(filters.testcases))
-        parts.extend(testcase.c.name.like(_pattern(like)) for like in filters.testcases_like)
-        names = names.where(or_(*parts))
     newest_id = (
         select(result.c.id)
         .where(
@@ -168,9 +161,38 @@ def _latest_per_testcase(filters: ResultFilters) -> Select[tuple[object, ...]]:
         .scalar_subquery()
         .correlate(testcase)
     )
-    ids = names.with_only_columns(newest_id.label("id")).subquery()
+    # One row per testcase (select_from: the only column is the correlated subquery).
+    ids = select(newest_id.label("id")).select_from(testcase)
+    if filters.testcases or filters.testcases_like:
+        parts: list[ColumnElement[bool]] = []
+        if filters.testcases:
+            parts.append(testcase.c.name.in_(filters.testcases))
+        parts.extend(testcase.c.name.like(_pattern(like)) for like in filters.testcases_like)
+        ids = ids.where(or_(*parts))
+    newest = ids.subquery()
     return (
         select(result)
-        .where(result.c.id.in_(select(ids.c.id)))
+        .where(result.c.id.in_(select(newest.c.id)))
         .order_by(result.c.submit_time.desc(), result.c.id.desc())
     )
+
+
+def previous_outcome(
+    testcase_name: str, submit_time: dt.datetime, result_id: int, same: dict[str, str]
+) -> Select[tuple[object, ...]]:
+    """The outcome of the result just before this one (by submit_time, then id) of the same
+    testcase whose data has the same value for each key of ``same`` (item, type, arch)."""
+    earlier = or_(
+        result.c.submit_time < submit_time,
+        and_(result.c.submit_time == submit_time, result.c.id < result_id),
+    )
+    statement = select(result.c.outcome).where(result.c.testcase_name == testcase_name, earlier)
+    for key, value in same.items():
+        statement = statement.where(
+            result.c.id.in_(
+                select(result_data.c.result_id).where(
+                    result_data.c.key == key, result_data.c.value == value
+                )
+            )
+        )
+    return statement.order_by(result.c.submit_time.desc(), result.c.id.desc()).limit(1)

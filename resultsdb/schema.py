@@ -20,7 +20,15 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["group", "groups_to_results", "metadata", "result", "result_data", "testcase"]
+__all__ = [
+    "group",
+    "groups_to_results",
+    "metadata",
+    "outbox",
+    "result",
+    "result_data",
+    "testcase",
+]
 
 metadata = MetaData(
     naming_convention={
@@ -89,4 +97,21 @@ groups_to_results = Table(
     Column("result_id", Integer, ForeignKey("result.id"), nullable=False),
     Index(None, "group_id", "result_id"),
     Index(None, "result_id"),
+)
+
+# Messages to publish, written in the transaction of the results they announce (so none is
+# lost to a crash or a broker outage) and deleted once the broker confirmed them.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("topic", Text, nullable=False),
+    Column("body", Text, nullable=False),  # JSON
+    Column("created", DateTime, nullable=False),
+    # Which relay took the message, and when: a claim older than a few minutes is stale
+    # (its relay died) and the message is taken again.
+    Column("claimed_by", Text),
+    Column("claimed_at", DateTime),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Index(None, "claimed_at", "id"),
 )

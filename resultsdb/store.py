@@ -15,41 +15,71 @@ from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .parsers import CreateGroupBody, CreateResultBody, CreateTestcaseBody
+from .publish import enqueue
+from .queries import previous_outcome
 from .schema import group, groups_to_results, result, result_data, testcase
 
-__all__ = ["create_group", "create_result", "create_testcase", "data_rows"]
+__all__ = [
+    "announce",
+    "create_group",
+    "create_result",
+    "create_results",
+    "create_testcase",
+    "data_rows",
+]
 
 _MISSING: Any = object()
 
 
-def _insert_ignoring_conflict(
-    conn: Connection, table: Table, values: dict[str, Any], key: str
+def _insert_ignoring_conflicts(
+    conn: Connection, table: Table, rows: list[dict[str, Any]], key: str
 ) -> None:
+    if not rows:
+        return
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        conn.execute(
-            postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=[key])
-        )
+        statement: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
     elif dialect == "sqlite":
-        conn.execute(
-            sqlite.insert(table).values(values).on_conflict_do_nothing(index_elements=[key])
-        )
+        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[key])
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        if conn.execute(select(table.c.id).where(table.c[key] == values[key])).first() is None:
-            conn.execute(insert(table).values(values))
+        raise NotImplementedError(f"unsupported database {dialect}")
+    conn.execute(statement, rows)
+
+
+def _ensure_many(
+    conn: Connection, table: Table, key: str, wanted: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The rows whose ``key`` is each of ``wanted``, created if missing, changes applied.
+
+    Three statements for any number of rows (plus one per row that really changes): insert
+    the missing ones ignoring conflicts, read them all, update the stale ones.
+    """
+    if not wanted:
+        return {}
+    columns = sorted({column for changes in wanted.values() for column in changes})
+    _insert_ignoring_conflicts(
+        conn,
+        table,
+        [{key: value, **{c: changes.get(c) for c in columns}} for value, changes in wanted.items()],
+        key,
+    )
+    rows = {
+        row[key]: dict(row)
+        for row in conn.execute(select(table).where(table.c[key].in_(list(wanted)))).mappings()
+    }
+    for value, changes in wanted.items():
+        row = rows[value]
+        stale = {column: new for column, new in changes.items() if row[column] != new}
+        if stale:
+            conn.execute(update(table).where(table.c.id == row["id"]).values(stale))
+            row.update(stale)
+    return rows
 
 
 def _ensure(
     conn: Connection, table: Table, key: str, value: str, changes: dict[str, Any]
 ) -> dict[str, Any]:
-    """The row whose ``key`` is ``value``, created if missing, with ``changes`` applied."""
-    _insert_ignoring_conflict(conn, table, {key: value, **changes}, key)
-    row = dict(conn.execute(select(table).where(table.c[key] == value)).mappings().one())
-    stale = {column: new for column, new in changes.items() if row[column] != new}
-    if stale:
-        conn.execute(update(table).where(table.c.id == row["id"]).values(stale))
-        row.update(stale)
-    return row
+    return _ensure_many(conn, table, key, {value: changes})[value]
 
 
 def create_testcase(conn: Connection, body: CreateTestcaseBody) -> dict[str, Any]:
@@ -77,48 +107,105 @@ def data_rows(data: dict[str, Any] | None) -> list[tuple[str, str]]:
     return rows
 
 
-def create_result(
-    conn: Connection, body: CreateResultBody
-) -> tuple[dict[str, Any], dict[str, Any], list[str], dict[str, list[str]]]:
-    """Store one result with its testcase, groups and data.
+Stored = tuple[dict[str, Any], dict[str, Any], list[str], dict[str, list[str]]]
+
+
+def create_results(conn: Connection, bodies: list[CreateResultBody]) -> list[Stored]:
+    """Store results with their testcases, groups and data, in a constant number of
+    statements for the whole list (the bulk path; one result is a list of one).
+
+    Testcases and groups named by several results are created once; where results disagree
+    on a testcase's or group's ref_url or description, the last one wins, as if posted in order.
 
     Returns:
-        the result row, its testcase row, its group uuids and its data, for serializing.
+        per result: its row, its testcase row, its group uuids and its data.
     """
-    spec = body.testcase
-    tc_changes = {"ref_url": spec["ref_url"]} if "ref_url" in spec else {}
-    testcase_row = _ensure(conn, testcase, "name", spec["name"], tc_changes)
+    testcases: dict[str, dict[str, Any]] = {}
+    groups: dict[str, dict[str, Any]] = {}
+    group_uuids: list[list[str]] = []
+    for body in bodies:
+        spec = body.testcase
+        changes = testcases.setdefault(spec["name"], {})
+        if "ref_url" in spec:
+            changes["ref_url"] = spec["ref_url"]
+        uuids = []
+        for item in body.groups or ():
+            if isinstance(item, str):
+                uuids.append(item)
+                groups.setdefault(item, {})
+            else:
+                uuid = item.get("uuid") or str(uuid_module.uuid1())
+                uuids.append(uuid)
+                groups.setdefault(uuid, {}).update(
+                    {k: item[k] for k in ("description", "ref_url") if k in item}
+                )
+        group_uuids.append(uuids)
+    testcase_rows = _ensure_many(conn, testcase, "name", testcases)
+    group_rows = _ensure_many(conn, group, "uuid", groups)
 
-    group_rows = []
-    for item in body.groups or ():
-        if isinstance(item, str):
-            group_rows.append(_ensure(conn, group, "uuid", item, {}))
-        else:
-            changes = {k: item[k] for k in ("description", "ref_url") if k in item}
-            uuid = item.get("uuid") or str(uuid_module.uuid1())
-            group_rows.append(_ensure(conn, group, "uuid", uuid, changes))
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    rows = [
+        {
+            "testcase_name": body.testcase["name"],
+            "submit_time": body.submit_time or now,
+            "outcome": body.outcome,
+            "note": body.note,
+            "ref_url": body.ref_url,
+        }
+        for body in bodies
+    ]
+    if not rows:
+        return []
+    ids: list[int] = list(
+        conn.execute(insert(result).returning(result.c.id, sort_by_parameter_order=True), rows)
+        .scalars()
+        .all()
+    )
+    data_for: list[list[tuple[str, str]]] = [data_rows(body.data) for body in bodies]
+    links: list[dict[str, Any]] = []
+    values: list[dict[str, Any]] = []
+    for row, result_id, uuids, data in zip(rows, ids, group_uuids, data_for, strict=True):
+        row["id"] = result_id
+        values.extend({"result_id": result_id, "key": k, "value": v} for k, v in data)
+        links.extend({"group_id": group_rows[u]["id"], "result_id": result_id} for u in uuids)
+    if values:
+        conn.execute(insert(result_data), values)
+    if links:
+        conn.execute(insert(groups_to_results), links)
+    stored: list[Stored] = []
+    for row, body, uuids, data in zip(rows, bodies, group_uuids, data_for, strict=True):
+        grouped: dict[str, list[str]] = {}
+        for key, value in data:
+            grouped.setdefault(key, []).append(value)
+        stored.append((row, testcase_rows[body.testcase["name"]], uuids, grouped))
+    return stored
 
-    submit_time = body.submit_time or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    row = {
-        "testcase_name": testcase_row["name"],
-        "submit_time": submit_time,
-        "outcome": body.outcome,
-        "note": body.note,
-        "ref_url": body.ref_url,
-    }
-    row["id"] = conn.execute(insert(result).values(row).returning(result.c.id)).scalar_one()
-    rows = data_rows(body.data)
-    if rows:
-        conn.execute(
-            insert(result_data),
-            [{"result_id": row["id"], "key": k, "value": v} for k, v in rows],
-        )
-    if group_rows:
-        conn.execute(
-            insert(groups_to_results),
-            [{"group_id": g["id"], "result_id": row["id"]} for g in group_rows],
-        )
-    data: dict[str, list[str]] = {}
-    for key, value in rows:
-        data.setdefault(key, []).append(value)
-    return row, testcase_row, [g["uuid"] for g in group_rows], data
+
+def create_result(conn: Connection, body: CreateResultBody) -> Stored:
+    """Store one result (see ``create_results``)."""
+    return create_results(conn, [body])[0]
+
+
+#: What makes two results "the same check of the same thing" for the low-noise messages.
+SAME_SUBJECT_KEYS = ("item", "type", "arch")
+
+
+def announce(
+    conn: Connection, stored: list[Stored], documents: list[dict[str, Any]], *, changed_only: bool
+) -> None:
+    """Queue a message per new result, in the caller's transaction.
+
+    With ``changed_only``, only for results whose outcome differs from the previous result of
+    the same testcase, item, type and arch (the first value of each that the result has).
+    """
+    wanted = []
+    for (row, _testcase, _groups, data), document in zip(stored, documents, strict=True):
+        if changed_only:
+            same = {key: data[key][0] for key in SAME_SUBJECT_KEYS if data.get(key)}
+            before = conn.execute(
+                previous_outcome(row["testcase_name"], row["submit_time"], row["id"], same)
+            ).scalar()
+            if before == row["outcome"]:
+                continue
+        wanted.append(document)
+    enqueue(conn, wanted)

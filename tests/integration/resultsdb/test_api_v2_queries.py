@@ -565,7 +565,28 @@ class TestLatest:
         """Assert groups restricts which results compete for 'latest'."""
         in_group = post_at(rdb, 0, testcase="t", groups=["g1"])
         post_at(rdb, 1, testcase="t", groups=["g2"])
-        assert rdb.get("/results/latest", params={"groups": "g1"}).json() == {"data": [in_group]}
+        u = post_at(rdb, 0.5, testcase="u", groups=["g1", "g2"])
+        resp = rdb.get("/results/latest", params={"groups": "g1"})
+        assert resp.json() == {"data": [u, in_group]}
+
+    def test_since_only_filter(self, rdb: Any) -> None:
+        """Assert since alone still gives the newest result of every testcase in the window."""
+        post_at(rdb, 0, testcase="a", outcome="FAILED")
+        a = post_at(rdb, 2, testcase="a", outcome="PASSED")
+        b = post_at(rdb, 1.5, testcase="b", outcome="FAILED")
+        post_at(rdb, 3, testcase="b", outcome="PASSED")
+        post_at(rdb, 0, testcase="c", outcome="PASSED")
+        resp = rdb.get("/results/latest", params={"since": f"{at(1)},{at(2.5)}"})
+        assert resp.json() == {"data": [a, b]}
+
+    def test_testcases_without_results_are_skipped(self, rdb: Any) -> None:
+        """Assert a testcase with no (matching) result contributes nothing."""
+        assert rdb.post("/testcases", json={"name": "empty"}).status_code == 201
+        a = post_at(rdb, 1, testcase="a")
+        b = post_at(rdb, 0, testcase="b")
+        resp = rdb.get("/results/latest", params={"testcases": "empty,a"})
+        assert resp.json() == {"data": [a]}
+        assert rdb.get("/results/latest").json() == {"data": [a, b]}
 
     def test_since_window(self, rdb: Any) -> None:
         """Assert since bounds the results considered (the 'as of' decision)."""

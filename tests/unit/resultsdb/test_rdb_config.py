@@ -60,7 +60,8 @@ def test_additional_outcomes_replace_the_list() -> None:
     [
         (
             "dbb = 'x'\n",
-            "unknown setting(s) dbb; valid: db, additional_outcomes, write_token, max_limit",
+            "unknown setting(s) dbb; valid: db, additional_outcomes, publish, "
+            "publish_changed_only, write_token, max_limit",
         ),
         ("max_limit = 'many'\n", "max_limit must be int, got 'many'"),
         ("max_limit = 0\n", "max_limit must be at least 1"),

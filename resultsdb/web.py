@@ -1,0 +1,373 @@
+"""The HTML pages to browse results (upstream ResultsDB has none): ``create_web(service)``.
+
+Server-rendered with Jinja2 (``templates/``, autoescaped: every stored value is text, never
+markup) and usable without JavaScript. Pages, each a constant number of SQL statements:
+
+``/``, ``/results``          results, newest first, filtered by ``item``, ``type``, ``arch``
+                             (result data), ``testcase``, ``prefix`` (testcase name prefix),
+                             ``outcome``, ``since`` (``START`` or ``START,END``, ISO 8601);
+                             comma-separated values mean "any of"; ``page``/``limit``.
+``/items/<item>?type=T``     the newest result per testcase and arch, then the history.
+``/groups/<uuid>``           a group (a job): its build link (``ref_url``) and its results.
+``/testcases/<name>``        a testcase and its results.
+``/results/<id>``            one result with all its data, its log and its groups.
+
+Data access is ``queries`` (statement builders) plus ``serializers`` (the v2.0 documents,
+whose data, groups and testcases are loaded for a whole page at once). A stored URL becomes a
+link only when it is ``http://`` or ``https://``; anything else (``javascript:``) is text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, url_for
+from sqlalchemy import Connection, select
+from werkzeug.datastructures import MultiDict
+
+from .api_v2 import Service
+from .parsers import parse_since
+from .queries import DataFilter, ResultFilters, latest_results, result_page
+from .schema import group, result, testcase
+from .serializers import Urls, serialize_groups, serialize_results
+
+__all__ = [
+    "FILTER_FIELDS",
+    "BadInput",
+    "Window",
+    "create_web",
+    "http_url",
+    "outcome_class",
+    "parse_filters",
+    "parse_window",
+]
+
+#: Rows per page unless ``limit`` says otherwise.
+PAGE_LIMIT = 50
+#: The results list's filter fields, in the form's order.
+FILTER_FIELDS = ("item", "type", "testcase", "prefix", "outcome", "arch", "since")
+#: Result data keys filtered on by the form (exact values).
+_DATA_FIELDS = ("item", "type", "arch")
+#: Past this, an offset is refused by the databases; such a page is empty anyway.
+_MAX_OFFSET = 2**53
+_MAX_ID = 2**63 - 1
+_HTTP_URL = re.compile(r"https?://", re.IGNORECASE)
+_OUTCOME_CLASSES = {
+    "PASSED": "passed",
+    "FAILED": "failed",
+    "INFO": "info",
+    "NEEDS_INSPECTION": "needs-inspection",
+}
+# No script runs on these pages, whatever a stored value holds (escaping is the first guard).
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class BadInput(ValueError):
+    """A query parameter a page cannot use; answered as a 400 page naming it."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which page of a list: ``page`` counts from 0, ``limit`` rows each."""
+
+    page: int = 0
+    limit: int = PAGE_LIMIT
+
+    @property
+    def offset(self) -> int:
+        return self.page * self.limit
+
+
+def outcome_class(outcome: object) -> str:
+    """The CSS classes of an outcome: one of a fixed set, whatever the outcome's name."""
+    return f"outcome outcome-{_OUTCOME_CLASSES.get(str(outcome), 'other')}"
+
+
+def http_url(value: object) -> bool:
+    """True when ``value`` may become a link: an ``http://`` or ``https://`` URL.
+
+    The test is on the raw string, so a leading blank or an obfuscated scheme (which a
+    browser would normalise to ``javascript:``) is never a link.
+    """
+    return isinstance(value, str) and _HTTP_URL.match(value) is not None
+
+
+def when(iso: str) -> str:
+    """``2024-05-31T12:00:00.500000`` -> ``2024-05-31 12:00:00`` (stored times are UTC)."""
+    return iso[:19].replace("T", " ")
+
+
+def _integer(args: Mapping[str, str], key: str, default: int) -> int:
+    raw = args.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadInput(f"{key} must be an integer, got {raw!r}") from None
+
+
+def parse_window(args: Mapping[str, str], max_limit: int) -> Window:
+    """``page`` (below 0 is the first page, as in the API) and ``limit`` (1 to ``max_limit``).
+
+    Raises:
+        BadInput: a value that is not an integer, or a limit out of range.
+    """
+    page = max(_integer(args, "page", 0), 0)
+    limit = _integer(args, "limit", PAGE_LIMIT)
+    if not 1 <= limit <= max_limit:
+        raise BadInput(f"limit must be between 1 and {max_limit}, got {limit}")
+    return Window(page, limit)
+
+
+def _values(args: MultiDict[str, str], key: str) -> tuple[str, ...]:
+    """Every non-empty value of ``key``, repeated or comma-separated."""
+    return tuple(
+        part.strip() for value in args.getlist(key) for part in value.split(",") if part.strip()
+    )
+
+
+def _like(name: str, pattern: str) -> bool:
+    """``name`` matches ``pattern``, whose ``*`` is any text (as in the queries' LIKE)."""
+    return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), name) is not None
+
+
+def parse_filters(args: MultiDict[str, str], outcomes: Sequence[str]) -> ResultFilters | None:
+    """The results list's filters from its query string (see the module docstring).
+
+    Every field narrows the list: ``testcase`` and ``prefix`` together keep the named
+    testcases that start with the prefix. Returns None when no result can match.
+
+    Raises:
+        BadInput: an unknown outcome or a ``since`` that is not ISO 8601.
+    """
+    wanted = tuple(o.upper() for o in _values(args, "outcome"))
+    unknown = [o for o in wanted if o not in outcomes]
+    if unknown:
+        raise BadInput(f"unknown outcome {unknown[0]!r}; known: {', '.join(outcomes)}")
+    since: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
+    raw_since = args.get("since", "").strip()
+    if raw_since:
+        try:
+            since = parse_since(raw_since)
+        except ValueError:
+            raise BadInput(
+                f"since must be a time in ISO 8601 (2024-05-31 or 2024-05-31T12:00), "
+                f"or two separated by a comma; got {raw_since!r}"
+            ) from None
+    names = _values(args, "testcase")
+    prefix = args.get("prefix", "").strip()
+    likes: tuple[str, ...] = (f"{prefix}*",) if prefix else ()
+    if names and prefix:
+        # The query ORs names and patterns; the form means AND, so apply the prefix here.
+        names = tuple(name for name in names if _like(name, f"{prefix}*"))
+        likes = ()
+        if not names:
+            return None
+    return ResultFilters(
+        since=since[0],
+        until=since[1],
+        outcomes=wanted,
+        testcases=names,
+        testcases_like=likes,
+        data=tuple(
+            DataFilter(key, _values(args, key)) for key in _DATA_FIELDS if _values(args, key)
+        ),
+    )
+
+
+def _page_url(page: int, keep: Sequence[str]) -> str:
+    """This page's URL at ``page``, keeping only the ``keep`` query parameters (never an
+    arbitrary one: ``url_for`` reads ``_external``/``_scheme``/``_anchor`` as options)."""
+    params: dict[str, Any] = {
+        key: [value for value in request.args.getlist(key) if value.strip()] for key in keep
+    }
+    params.update(request.view_args or {})
+    params["page"] = page
+    return url_for(str(request.endpoint), **params)
+
+
+@dataclass(frozen=True)
+class Pager:
+    page: int
+    prev: str | None
+    next: str | None
+
+
+def _paged(rows: list[Any], window: Window, keep: Sequence[str]) -> tuple[list[Any], Pager]:
+    """The page's rows (``rows`` holds one more when a next page exists) and its links."""
+    prev = _page_url(window.page - 1, keep) if window.page > 0 else None
+    following = _page_url(window.page + 1, keep) if len(rows) > window.limit else None
+    return rows[: window.limit], Pager(window.page, prev, following)
+
+
+def _page_rows(conn: Connection, filters: ResultFilters | None, window: Window) -> list[Any]:
+    """One page of result rows, plus one to tell whether another page follows."""
+    if filters is None or window.offset > _MAX_OFFSET:
+        return []
+    statement = result_page(filters, offset=window.offset, limit=window.limit + 1)
+    return list(conn.execute(statement).mappings())
+
+
+def create_web(service: Service) -> Blueprint:
+    """The pages' blueprint, bound to ``service``; mount it at ``/``."""
+    web = Blueprint("web", __name__, template_folder="templates")
+    settings, db = service.settings, service.db
+
+    def urls() -> Urls:
+        return Urls(request.url_root)
+
+    def render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+        return render_template(template, **context), status
+
+    def not_found(what: str) -> tuple[str, int]:
+        return render("error.html", 404, title="Not found", message=f"{what} not found")
+
+    def bad_input(err: BadInput) -> tuple[str, int]:
+        return render("error.html", 400, title="Bad request", message=str(err))
+
+    @web.context_processor
+    def helpers() -> dict[str, Any]:
+        return {"outcome_class": outcome_class, "http_url": http_url, "when": when}
+
+    @web.after_request
+    def security_headers(response: Response) -> Response:
+        for key, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        return response
+
+    @web.route("/")
+    @web.route("/results")
+    def results() -> tuple[str, int]:
+        form = {key: ", ".join(request.args.getlist(key)) for key in FILTER_FIELDS}
+        form["limit"] = request.args.get("limit", "")
+        try:
+            window = parse_window(request.args, settings.max_limit)
+            filters = parse_filters(request.args, settings.outcomes)
+        except BadInput as err:
+            return render(
+                "results.html",
+                400,
+                form=form,
+                outcomes=settings.outcomes,
+                error=str(err),
+                results=[],
+                pager=None,
+            )
+        with db.read() as conn:
+            rows, pager = _paged(
+                _page_rows(conn, filters, window), window, (*FILTER_FIELDS, "limit")
+            )
+            documents = serialize_results(conn, rows, urls())
+        return render(
+            "results.html",
+            form=form,
+            outcomes=settings.outcomes,
+            error=None,
+            results=documents,
+            pager=pager,
+        )
+
+    @web.route("/items/<path:item>", merge_slashes=False)
+    def item_page(item: str) -> tuple[str, int]:
+        item_type = request.args.get("type", "").strip()
+        try:
+            window = parse_window(request.args, settings.max_limit)
+        except BadInput as err:
+            return bad_input(err)
+        data = [DataFilter("item", (item,))]
+        if item_type:
+            data.append(DataFilter("type", (item_type,)))
+        filters = ResultFilters(data=tuple(data))
+        with db.read() as conn:
+            latest_rows = list(conn.execute(latest_results(filters, ("type", "arch"))).mappings())
+            if not latest_rows:
+                return not_found(f"Results of item {item!r}")
+            history, pager = _paged(_page_rows(conn, filters, window), window, ("type", "limit"))
+            # One load for both lists: a result may be in each.
+            unique = {row["id"]: row for row in (*latest_rows, *history)}
+            documents = {
+                doc["id"]: doc for doc in serialize_results(conn, list(unique.values()), urls())
+            }
+        latest = sorted(
+            (documents[row["id"]] for row in latest_rows),
+            key=lambda doc: (
+                doc["testcase"]["name"],
+                doc["data"].get("arch", [""]),
+                doc["data"].get("type", [""]),
+            ),
+        )
+        return render(
+            "item.html",
+            item=item,
+            item_type=item_type,
+            latest=latest,
+            results=[documents[row["id"]] for row in history],
+            pager=pager,
+        )
+
+    @web.route("/groups/<path:uuid>", merge_slashes=False)
+    def group_page(uuid: str) -> tuple[str, int]:
+        try:
+            window = parse_window(request.args, settings.max_limit)
+        except BadInput as err:
+            return bad_input(err)
+        with db.read() as conn:
+            row = conn.execute(select(group).where(group.c.uuid == uuid)).mappings().first()
+            if row is None:
+                return not_found(f"Group {uuid!r}")
+            document = serialize_groups(conn, [row], urls())[0]
+            rows, pager = _paged(
+                _page_rows(conn, ResultFilters(groups=(uuid,)), window), window, ("limit",)
+            )
+            documents = serialize_results(conn, rows, urls())
+        return render("group.html", group=document, results=documents, pager=pager)
+
+    @web.route("/testcases/<path:name>", merge_slashes=False)
+    def testcase_page(name: str) -> tuple[str, int]:
+        try:
+            window = parse_window(request.args, settings.max_limit)
+        except BadInput as err:
+            return bad_input(err)
+        with db.read() as conn:
+            row = conn.execute(select(testcase).where(testcase.c.name == name)).mappings().first()
+            if row is None:
+                return not_found(f"Testcase {name!r}")
+            rows, pager = _paged(
+                _page_rows(conn, ResultFilters(testcases=(name,)), window), window, ("limit",)
+            )
+            documents = serialize_results(conn, rows, urls())
+        return render("testcase.html", testcase=row, results=documents, pager=pager)
+
+    @web.route("/results/<result_id>")
+    def result_page_view(result_id: str) -> tuple[str, int]:
+        # Any id (not just <int:>), so that a bad one gets this 404 page too. isascii: "²"
+        # is a digit to isdigit() but not to int().
+        if not (result_id.isascii() and result_id.isdigit()) or int(result_id) > _MAX_ID:
+            return not_found(f"Result {result_id!r}")
+        with db.read() as conn:
+            row = (
+                conn.execute(select(result).where(result.c.id == int(result_id))).mappings().first()
+            )
+            if row is None:
+                return not_found(f"Result {result_id!r}")
+            document = serialize_results(conn, [row], urls())[0]
+            groups = list(
+                conn.execute(
+                    select(group).where(group.c.uuid.in_(document["groups"])).order_by(group.c.id)
+                ).mappings()
+            )
+        return render("result.html", result=document, groups=groups)
+
+    return web
