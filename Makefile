@@ -21,7 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# System services (PostgreSQL) and tools (Chromium) the integration tests use, installed and
+# System services (PostgreSQL, RabbitMQ) and tools (Chromium) the integration tests use, installed and
 # started where missing.
 services:
 	bash scripts/ensure-postgres.sh

@@ -29,7 +29,7 @@ from .parsers import (
     TestcasesQuery,
 )
 from .publish import OutboxRelay
-from .queries import ResultFilters, data_filter, latest_results, result_page
+from .queries import MAX_ID, MAX_OFFSET, ResultFilters, data_filter, latest_results, result_page
 from .schema import group, result, testcase
 from .serializers import (
     Urls,
@@ -50,9 +50,6 @@ _RE_PAGE = re.compile(r"([?&])page=([0-9]+)")
 _RE_CALLBACK = re.compile(r"([?&])callback=[^&]*&?")
 _RE_AMPERSANDS = re.compile(r"&+")
 _PLACEHOLDER = "[!@#$%^&*PLACEHOLDER*&^%$#@!]"
-#: Past this, an offset is refused by the databases; such a page is empty anyway.
-_MAX_OFFSET = 2**53
-_MAX_ID = 2**63 - 1
 _LANDING_MESSAGE = (
     "Everything is fine. But choose wisely, for while the true Grail will bring you life, "
     "the false Grail will take it from you."
@@ -149,7 +146,7 @@ def create_api(service: Service) -> Blueprint:
     ) -> Response:
         offset, limit = window(query)
         rows: list[Any] = []
-        if offset <= _MAX_OFFSET:
+        if offset <= MAX_OFFSET:
             rows = list(conn.execute(statement_for(offset, limit + 1)).mappings())
         rows, prev, following = _page_links(rows, limit)
         return jsonify({"prev": prev, "next": following, "data": serialize(conn, rows)})
@@ -310,7 +307,7 @@ def create_api(service: Service) -> Blueprint:
 
     @api.route("/results/<result_id>", methods=["GET"])
     def get_result(result_id: str) -> Reply:
-        if not (result_id.isascii() and result_id.isdigit()) or int(result_id) > _MAX_ID:
+        if not (result_id.isascii() and result_id.isdigit()) or int(result_id) > MAX_ID:
             return _message("Result not found", 404)
         with db.read() as conn:
             row = (

@@ -18,6 +18,11 @@ from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, selec
 
 from .schema import group, groups_to_results, result, result_data, testcase
 
+#: Past this, an offset is refused by the databases; such a page is empty anyway.
+MAX_OFFSET = 2**53
+#: The largest id the databases' 64-bit integers hold: a larger one names no row.
+MAX_ID = 2**63 - 1
+
 __all__ = ["DataFilter", "ResultFilters", "latest_results", "previous_outcome", "result_page"]
 
 

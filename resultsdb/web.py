@@ -31,7 +31,7 @@ from werkzeug.datastructures import MultiDict
 
 from .api_v2 import Service
 from .parsers import parse_since
-from .queries import DataFilter, ResultFilters, latest_results, result_page
+from .queries import MAX_ID, MAX_OFFSET, DataFilter, ResultFilters, latest_results, result_page
 from .schema import group, result, testcase
 from .serializers import Urls, serialize_groups, serialize_results
 
@@ -52,9 +52,6 @@ PAGE_LIMIT = 50
 FILTER_FIELDS = ("item", "type", "testcase", "prefix", "outcome", "arch", "since")
 #: Result data keys filtered on by the form (exact values).
 _DATA_FIELDS = ("item", "type", "arch")
-#: Past this, an offset is refused by the databases; such a page is empty anyway.
-_MAX_OFFSET = 2**53
-_MAX_ID = 2**63 - 1
 _HTTP_URL = re.compile(r"https?://", re.IGNORECASE)
 _OUTCOME_CLASSES = {
     "PASSED": "passed",
@@ -214,7 +211,7 @@ def _paged(rows: list[Any], window: Window, keep: Sequence[str]) -> tuple[list[A
 
 def _page_rows(conn: Connection, filters: ResultFilters | None, window: Window) -> list[Any]:
     """One page of result rows, plus one to tell whether another page follows."""
-    if filters is None or window.offset > _MAX_OFFSET:
+    if filters is None or window.offset > MAX_OFFSET:
         return []
     statement = result_page(filters, offset=window.offset, limit=window.limit + 1)
     return list(conn.execute(statement).mappings())
@@ -354,7 +351,7 @@ def create_web(service: Service) -> Blueprint:
     def result_page_view(result_id: str) -> tuple[str, int]:
         # Any id (not just <int:>), so that a bad one gets this 404 page too. isascii: "²"
         # is a digit to isdigit() but not to int().
-        if not (result_id.isascii() and result_id.isdigit()) or int(result_id) > _MAX_ID:
+        if not (result_id.isascii() and result_id.isdigit()) or int(result_id) > MAX_ID:
             return not_found(f"Result {result_id!r}")
         with db.read() as conn:
             row = (

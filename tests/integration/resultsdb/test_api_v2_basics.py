@@ -10,34 +10,9 @@ import uuid
 from typing import Any
 
 import pytest
-
-OUTCOMES = [
-    "PASSED",
-    "INFO",
-    "FAILED",
-    "NEEDS_INSPECTION",
-    "ABORTED",
-    "CRASHED",
-    "QUEUED",
-    "RUNNING",
-    "ERROR",
-]
-
+from contract import OUTCOMES, assert_validation_error, post_result
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def make_result(**overrides: Any) -> dict[str, Any]:
-    """A minimal valid POST /results body, with ``overrides`` applied."""
-    body: dict[str, Any] = {"outcome": "PASSED", "testcase": "dist.rpmlint"}
-    body.update(overrides)
-    return body
-
-
-def post_result(rdb: Any, **overrides: Any) -> dict[str, Any]:
-    resp = rdb.post("/results", json=make_result(**overrides))
-    assert resp.status_code == 201, resp.text
-    return resp.json()
 
 
 def make_group(**overrides: Any) -> dict[str, Any]:
@@ -77,24 +52,6 @@ def expected_group(
 
 def expected_testcase(rdb: Any, name: str, ref_url: str | None) -> dict[str, Any]:
     return {"name": name, "ref_url": ref_url, "href": f"{rdb.api}/testcases/{name}"}
-
-
-def assert_validation_error(resp: Any, *expected: tuple[list[Any], str, str]) -> list[Any]:
-    """Assert a 400 with upstream's validation_error list holding exactly ``expected``.
-
-    ``expected`` are (loc, msg, type) triples, in any order.
-    """
-    assert resp.status_code == 400, resp.text
-    body = resp.json()
-    assert list(body) == ["validation_error"]
-    errors = body["validation_error"]
-    assert isinstance(errors, list)
-    for error in errors:
-        assert {"loc", "msg", "type", "input", "url"} <= set(error), error
-        assert error["url"].startswith("https://errors.pydantic.dev/"), error
-    got = sorted((error["loc"], error["msg"], error["type"]) for error in errors)
-    assert got == sorted((list(loc), msg, kind) for loc, msg, kind in expected)
-    return errors
 
 
 def names(page: dict[str, Any]) -> list[str]:

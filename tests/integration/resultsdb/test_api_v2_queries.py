@@ -12,19 +12,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from contract import OUTCOME_MSG, assert_validation_error, post_result
 
-OUTCOMES = [
-    "PASSED",
-    "INFO",
-    "FAILED",
-    "NEEDS_INSPECTION",
-    "ABORTED",
-    "CRASHED",
-    "QUEUED",
-    "RUNNING",
-    "ERROR",
-]
-OUTCOME_MSG = f"Value error, must be one of: {', '.join(OUTCOMES)}"
 SINCE_MSG = "Value error, must be in ISO8601 format"
 INT_MSG = "Input should be a valid integer, unable to parse string as an integer"
 MAX_LIMIT = 10000
@@ -39,19 +28,6 @@ def at(minutes: float) -> str:
     return (BASE + dt.timedelta(minutes=minutes)).isoformat()
 
 
-def make_result(**overrides: Any) -> dict[str, Any]:
-    """A minimal valid POST /results body, with ``overrides`` applied."""
-    body: dict[str, Any] = {"outcome": "PASSED", "testcase": "dist.rpmlint"}
-    body.update(overrides)
-    return body
-
-
-def post_result(rdb: Any, **overrides: Any) -> dict[str, Any]:
-    resp = rdb.post("/results", json=make_result(**overrides))
-    assert resp.status_code == 201, resp.text
-    return resp.json()
-
-
 def post_at(rdb: Any, minutes: float, **overrides: Any) -> dict[str, Any]:
     """POST a result submitted ``minutes`` after the base time."""
     return post_result(rdb, submit_time=at(minutes), **overrides)
@@ -61,24 +37,6 @@ def ids(resp: Any) -> list[int]:
     """The result ids of a 200 answer, in order."""
     assert resp.status_code == 200, resp.text
     return [result["id"] for result in resp.json()["data"]]
-
-
-def assert_validation_error(resp: Any, *expected: tuple[list[Any], str, str]) -> list[Any]:
-    """Assert a 400 with upstream's validation_error list holding exactly ``expected``.
-
-    ``expected`` are (loc, msg, type) triples, in any order.
-    """
-    assert resp.status_code == 400, resp.text
-    body = resp.json()
-    assert list(body) == ["validation_error"]
-    errors = body["validation_error"]
-    assert isinstance(errors, list)
-    for error in errors:
-        assert {"loc", "msg", "type", "input", "url"} <= set(error), error
-        assert error["url"].startswith("https://errors.pydantic.dev/"), error
-    got = sorted((error["loc"], error["msg"], error["type"]) for error in errors)
-    assert got == sorted((list(loc), msg, kind) for loc, msg, kind in expected)
-    return errors
 
 
 # ----------------------------------------------------------------------------- GET /results

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from resultsdb.app import create_app
 from resultsdb.config import Settings
 from resultsdb.db import Database
 from resultsdb.migrate import upgrade
+
+# count_statements (conftest.py): (database, client, url) -> SQL statements of GET url
+StatementCounter = Callable[..., int]
 
 
 @pytest.fixture
@@ -34,21 +36,6 @@ def app_and_db(tmp_path: Path) -> Iterator[tuple[FlaskClient, Database]]:
     database.dispose()
 
 
-def count_statements(database: Database, client: FlaskClient, url: str) -> int:
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return len([s for s in statements if not s.startswith(("BEGIN", "PRAGMA"))])
-
-
 @pytest.mark.parametrize(
     "path",
     [
@@ -60,7 +47,7 @@ def count_statements(database: Database, client: FlaskClient, url: str) -> int:
     ],
 )
 def test_statements_do_not_grow_with_the_page(
-    app_and_db: tuple[FlaskClient, Database], path: str
+    app_and_db: tuple[FlaskClient, Database], path: str, count_statements: StatementCounter
 ) -> None:
     """Assert a page of 2 and a page of 30 cost the same, small number of statements."""
     client, database = app_and_db
@@ -71,7 +58,7 @@ def test_statements_do_not_grow_with_the_page(
 
 
 def test_latest_is_a_constant_number_of_statements(
-    app_and_db: tuple[FlaskClient, Database],
+    app_and_db: tuple[FlaskClient, Database], count_statements: StatementCounter
 ) -> None:
     """Assert /results/latest answers with one query plus the three serializer loads."""
     client, database = app_and_db

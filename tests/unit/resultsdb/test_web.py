@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event
 from werkzeug.datastructures import MultiDict
 
 from resultsdb.app import create_app
@@ -20,6 +19,9 @@ from resultsdb.queries import DataFilter, ResultFilters
 from resultsdb.web import BadInput, Window, http_url, outcome_class, parse_filters, parse_window
 
 OUTCOMES = Settings().outcomes
+
+# count_statements (conftest.py): (database, client, url) -> SQL statements of GET url
+StatementCounter = Callable[..., int]
 
 
 class TestHttpUrl:
@@ -173,21 +175,6 @@ def app_and_db(tmp_path: Path) -> Iterator[tuple[FlaskClient, Database]]:
     database.dispose()
 
 
-def count_statements(database: Database, client: FlaskClient, url: str) -> int:
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return len([s for s in statements if not s.startswith(("BEGIN", "PRAGMA"))])
-
-
 @pytest.mark.parametrize(
     ("path", "cost"),
     [
@@ -199,7 +186,10 @@ def count_statements(database: Database, client: FlaskClient, url: str) -> int:
     ],
 )
 def test_pages_cost_a_constant_number_of_statements(
-    app_and_db: tuple[FlaskClient, Database], path: str, cost: int
+    app_and_db: tuple[FlaskClient, Database],
+    path: str,
+    cost: int,
+    count_statements: StatementCounter,
 ) -> None:
     """Assert a page of 2 rows and a page of 30 cost the same, small number of statements."""
     client, database = app_and_db
@@ -207,6 +197,8 @@ def test_pages_cost_a_constant_number_of_statements(
     assert count_statements(database, client, path.format(n=30)) == cost
 
 
-def test_result_page_costs_five_statements(app_and_db: tuple[FlaskClient, Database]) -> None:
+def test_result_page_costs_five_statements(
+    app_and_db: tuple[FlaskClient, Database], count_statements: StatementCounter
+) -> None:
     client, database = app_and_db
     assert count_statements(database, client, "/results/7") == 5
