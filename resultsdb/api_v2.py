@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Connection, Select, or_, select, text
+from sqlalchemy import Select, or_, select, text
 
 from .config import Settings
 from .db import Database
@@ -33,9 +33,11 @@ from .queries import MAX_ID, MAX_OFFSET, ResultFilters, data_filter, latest_resu
 from .schema import group, result, testcase
 from .serializers import (
     Urls,
+    fetch_results,
+    groups_with_counts,
     result_document,
+    serialize_group,
     serialize_groups,
-    serialize_results,
     serialize_testcase,
 )
 from .store import announce, create_group, create_results, create_testcase
@@ -138,18 +140,12 @@ def create_api(service: Service) -> Blueprint:
             raise BadRequest(f"limit must be at most {settings.max_limit}")
         return (query.page * query.limit if query.page > 0 else 0), query.limit
 
-    def paged(
-        conn: Connection,
-        statement_for: Callable[[int, int], Select[Any]],
-        query: Any,
-        serialize: Callable[[Connection, list[Any]], list[dict[str, Any]]],
-    ) -> Response:
+    def paged(query: Any, fetch: Callable[[int, int], list[dict[str, Any]]]) -> dict[str, Any]:
+        """A page envelope; ``fetch(offset, limit)`` gives the serialized rows."""
         offset, limit = window(query)
-        rows: list[Any] = []
-        if offset <= MAX_OFFSET:
-            rows = list(conn.execute(statement_for(offset, limit + 1)).mappings())
-        rows, prev, following = _page_links(rows, limit)
-        return jsonify({"prev": prev, "next": following, "data": serialize(conn, rows)})
+        documents = fetch(offset, limit + 1) if offset <= MAX_OFFSET else []
+        documents, prev, following = _page_links(documents, limit)
+        return {"prev": prev, "next": following, "data": documents}
 
     def result_filters(query: ResultsQuery, **override: Any) -> ResultFilters:
         data = tuple(
@@ -182,13 +178,19 @@ def create_api(service: Service) -> Blueprint:
             service.relay.notify()
         return documents
 
-    def results_reply(filters: ResultFilters, query: ResultsQuery, conn: Connection) -> Response:
-        return paged(
-            conn,
-            lambda offset, limit: result_page(filters, offset=offset, limit=limit, sort=query.sort),
-            query,
-            lambda c, rows: serialize_results(c, rows, urls()),
-        )
+    def exists(statement: Select[Any]) -> bool:
+        with db.read() as conn:
+            return conn.execute(statement.limit(1)).first() is not None
+
+    def results_reply(filters: ResultFilters, query: ResultsQuery) -> dict[str, Any]:
+        order = {"asc:submit_time": "asc", "disable_sorting": None}.get(query.sort, "desc")
+
+        def fetch(offset: int, limit: int) -> list[dict[str, Any]]:
+            statement = result_page(filters, offset=offset, limit=limit, sort=query.sort)
+            with db.read() as conn:
+                return fetch_results(conn, statement, urls(), order=order)
+
+        return paged(query, fetch)
 
     # -- landing and health ------------------------------------------------------------
 
@@ -221,7 +223,7 @@ def create_api(service: Service) -> Blueprint:
     @api.route("/groups", methods=["GET"])
     def get_groups() -> Reply:
         query = parse(GroupsQuery, _query_args())
-        statement = select(group).order_by(group.c.id.desc())
+        statement = groups_with_counts().order_by(group.c.id.desc())
         if query.description:
             names = [d for d in query.description.split(",") if d.strip()]
             if names:
@@ -232,21 +234,23 @@ def create_api(service: Service) -> Blueprint:
                 statement = statement.where(or_(*(group.c.description.like(p) for p in likes)))
         if query.uuid:
             statement = statement.where(group.c.uuid.in_(query.uuid.split(",")))
-        with db.read() as conn:
-            return paged(
-                conn,
-                lambda offset, limit: statement.offset(offset).limit(limit),
-                query,
-                lambda c, rows: serialize_groups(c, rows, urls()),
-            )
+
+        def fetch(offset: int, limit: int) -> list[dict[str, Any]]:
+            with db.read() as conn:
+                rows = conn.execute(statement.offset(offset).limit(limit)).mappings().all()
+            links = urls()
+            return [serialize_group(row, row["results_count"], links) for row in rows]
+
+        return jsonify(paged(query, fetch))
 
     @api.route("/groups/<group_id>", methods=["GET"])
     def get_group(group_id: str) -> Reply:
+        statement = groups_with_counts().where(group.c.uuid == group_id)
         with db.read() as conn:
-            row = conn.execute(select(group).where(group.c.uuid == group_id)).mappings().first()
-            if row is None:
-                return _message("Group not found", 404)
-            return jsonify(serialize_groups(conn, [row], urls())[0])
+            row = conn.execute(statement).mappings().first()
+        if row is None:
+            return _message("Group not found", 404)
+        return jsonify(serialize_group(row, row["results_count"], urls()))
 
     @api.route("/groups", methods=["POST"])
     def post_group() -> Reply:
@@ -255,7 +259,7 @@ def create_api(service: Service) -> Blueprint:
         parsed = parse(CreateGroupBody, data)
         with db.write() as conn:
             row = create_group(conn, parsed)
-            document = serialize_groups(conn, [row], urls())[0]
+            document = serialize_groups(conn, [row], urls())[0]  # its count: one more statement
         return jsonify(document), 201
 
     # -- results -----------------------------------------------------------------------
@@ -263,8 +267,7 @@ def create_api(service: Service) -> Blueprint:
     @api.route("/results", methods=["GET"])
     def get_results() -> Reply:
         query = parse(ResultsQuery, _query_args())
-        with db.read() as conn:
-            return results_reply(result_filters(query), query, conn)
+        return jsonify(results_reply(result_filters(query), query))
 
     @api.route("/results/latest", methods=["GET"])
     def get_results_latest() -> Reply:
@@ -284,38 +287,37 @@ def create_api(service: Service) -> Blueprint:
         ):
             return _message("Please, provide at least one filter beside '_distinct_on'", 400)
         with db.read() as conn:
-            rows = list(conn.execute(latest_results(filters, distinct_on)).mappings())
-            return jsonify({"data": serialize_results(conn, rows, urls())})
+            documents = fetch_results(conn, latest_results(filters, distinct_on), urls())
+        return jsonify({"data": documents})
 
     @api.route("/groups/<group_id>/results", methods=["GET"])
     def get_group_results(group_id: str) -> Reply:
         query = parse(ResultsQuery, _query_args())
-        with db.read() as conn:
-            if conn.execute(select(group.c.id).where(group.c.uuid == group_id)).first() is None:
-                return _message(f"Group not found: {group_id}", 404)
-            return results_reply(result_filters(query, groups=(group_id,)), query, conn)
+        reply = results_reply(result_filters(query, groups=(group_id,)), query)
+        # An empty page needs one more look: is it "no results" or "no such group"?
+        if not reply["data"] and not exists(select(group.c.id).where(group.c.uuid == group_id)):
+            return _message(f"Group not found: {group_id}", 404)
+        return jsonify(reply)
 
     @api.route("/testcases/<path:testcase_name>/results", methods=["GET"])
     def get_testcase_results(testcase_name: str) -> Reply:
         query = parse(ResultsQuery, _query_args())
-        with db.read() as conn:
-            found = conn.execute(select(testcase.c.id).where(testcase.c.name == testcase_name))
-            if found.first() is None:
-                return _message("Testcase not found", 404)
-            filters = result_filters(query, testcases=(testcase_name,))
-            return results_reply(filters, query, conn)
+        reply = results_reply(result_filters(query, testcases=(testcase_name,)), query)
+        if not reply["data"] and not exists(
+            select(testcase.c.id).where(testcase.c.name == testcase_name)
+        ):
+            return _message("Testcase not found", 404)
+        return jsonify(reply)
 
     @api.route("/results/<result_id>", methods=["GET"])
     def get_result(result_id: str) -> Reply:
         if not (result_id.isascii() and result_id.isdigit()) or int(result_id) > MAX_ID:
             return _message("Result not found", 404)
         with db.read() as conn:
-            row = (
-                conn.execute(select(result).where(result.c.id == int(result_id))).mappings().first()
-            )
-            if row is None:
-                return _message("Result not found", 404)
-            return jsonify(serialize_results(conn, [row], urls())[0])
+            found = fetch_results(conn, select(result).where(result.c.id == int(result_id)), urls())
+        if not found:
+            return _message("Result not found", 404)
+        return jsonify(found[0])
 
     @api.route("/results", methods=["POST"])
     def post_result() -> Reply:
@@ -367,13 +369,14 @@ def create_api(service: Service) -> Blueprint:
             likes = [n.strip().replace("*", "%") for n in query.name_like.split(",") if n.strip()]
             if likes:
                 statement = statement.where(or_(*(testcase.c.name.like(p) for p in likes)))
-        with db.read() as conn:
-            return paged(
-                conn,
-                lambda offset, limit: statement.offset(offset).limit(limit),
-                query,
-                lambda c, rows: [serialize_testcase(r, urls()) for r in rows],
-            )
+
+        def fetch(offset: int, limit: int) -> list[dict[str, Any]]:
+            with db.read() as conn:
+                rows = conn.execute(statement.offset(offset).limit(limit)).mappings().all()
+            links = urls()
+            return [serialize_testcase(row, links) for row in rows]
+
+        return jsonify(paged(query, fetch))
 
     @api.route("/testcases/<path:testcase_name>", methods=["GET"])
     def get_testcase(testcase_name: str) -> Reply:

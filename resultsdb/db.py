@@ -3,6 +3,11 @@
 SQLite gets WAL (readers never wait for the writer), a busy timeout, and ``BEGIN IMMEDIATE``
 for write transactions: a deferred transaction that reads and then writes can fail at once
 with "database is locked" when another worker wrote in between, whatever the timeout.
+
+Reads run outside any transaction (autocommit): every read is one statement (see
+``serializers.fetch_results``), so it sees one snapshot anyway, and on PostgreSQL this saves
+the BEGIN and ROLLBACK round trips. There is no pre-ping either (another round trip per
+request): a connection the server dropped fails once and is replaced (503 for that request).
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+    # pysqlite's own BEGIN is off (see _sqlite_pragmas): only writes open a transaction.
+    if conn.get_execution_options().get(_WRITE):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -47,7 +54,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_recycle=1800, **kwargs)
 
 
 class Database:
@@ -60,7 +67,10 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        """A connection in autocommit mode: each statement on its own (see above)."""
         with self.engine.connect() as conn:
+            if self.dialect != "sqlite":  # SQLite reads already open no transaction
+                conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
 
     @contextmanager

@@ -26,6 +26,25 @@ MAX_ID = 2**63 - 1
 __all__ = ["DataFilter", "ResultFilters", "latest_results", "previous_outcome", "result_page"]
 
 
+#: Data keys whose values are shared by many results (Fedora's and Greenwave's usual ones).
+#: A filter on such a key is checked per candidate row (EXISTS) instead of listing every
+#: matching result first (IN), which on SQLite would build a list of most of the table.
+BROAD_KEYS = frozenset(
+    {
+        "type",
+        "arch",
+        "scenario",
+        "system_architecture",
+        "system_variant",
+        "system_provider",
+        "source",
+        "meta.conventions",
+        "firmware",
+        "flavor",
+    }
+)
+
+
 @dataclass(frozen=True)
 class DataFilter:
     """``key=v1,v2`` (any of the values) or ``key:like=pat*`` (any of the patterns)."""
@@ -33,6 +52,11 @@ class DataFilter:
     key: str
     values: tuple[str, ...]
     like: bool = False
+
+    @property
+    def broad(self) -> bool:
+        """A key most results share a few values of: filtering on it picks many rows."""
+        return self.key in BROAD_KEYS
 
 
 @dataclass(frozen=True)
@@ -47,8 +71,8 @@ class ResultFilters:
 
     @property
     def narrow(self) -> bool:
-        """Filters that pick few results by index (an item, a group)."""
-        return bool(self.data or self.groups)
+        """Filters that pick few results by index (an item, a group; not a type or arch)."""
+        return bool(self.groups) or any(not f.broad for f in self.data)
 
 
 def data_filter(key: str, values: Sequence[str]) -> DataFilter:
@@ -98,11 +122,20 @@ def conditions(filters: ResultFilters, *, with_testcases: bool = True) -> list[C
             match = or_(*(result_data.c.value.like(_pattern(v)) for v in wanted.values))
         else:
             match = result_data.c.value.in_(wanted.values)
-        where.append(
-            result.c.id.in_(
-                select(result_data.c.result_id).where(result_data.c.key == wanted.key, match)
+        if wanted.broad:
+            where.append(
+                select(result_data.c.id)
+                .where(
+                    result_data.c.result_id == result.c.id, result_data.c.key == wanted.key, match
+                )
+                .exists()
             )
-        )
+        else:
+            where.append(
+                result.c.id.in_(
+                    select(result_data.c.result_id).where(result_data.c.key == wanted.key, match)
+                )
+            )
     return where
 
 
