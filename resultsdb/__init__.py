@@ -4,5 +4,5 @@
 gunicorn. Layers: ``parsers`` (request bodies and query strings, pydantic) -> ``api_v2``
 (Flask routes) -> ``queries`` (SQL, pure statement builders) and ``store`` (writes) over
 ``schema`` (SQLAlchemy Core tables, migrated by Alembic) -> ``serializers`` (rows to the
-v2.0 JSON shapes, a constant number of statements per page).
+v2.0 JSON shapes; a page is one statement, its data, groups and testcases included).
 """

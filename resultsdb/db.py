@@ -44,6 +44,12 @@ def _sqlite_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _psycopg_prepare(dbapi_connection: Any, _record: Any) -> None:
+    # Planning a page's statement costs more than running it (1.8 ms against 0.5 ms): let
+    # psycopg prepare every statement at once, so each connection plans a query shape once.
+    dbapi_connection.prepare_threshold = 0
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with Checkline's per-backend settings (see the module docstring)."""
     parsed = make_url(url)
@@ -54,7 +60,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_recycle=1800, **kwargs)
+    engine = create_engine(url, pool_recycle=1800, **kwargs)
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+        event.listen(engine, "connect", _psycopg_prepare)
+    return engine
 
 
 class Database:
