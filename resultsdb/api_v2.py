@@ -123,6 +123,12 @@ def create_api(service: Service) -> Blueprint:
             raise BadRequest("Request body must be a JSON object")
         return data
 
+    def write_body() -> dict[str, Any]:
+        """The JSON object of a POST, once its write token (if one is configured) checked."""
+        data = body()
+        check_write_token(data)
+        return dict(data)
+
     def check_write_token(data: Any = None) -> None:
         token = settings.write_token
         if not token:
@@ -254,9 +260,7 @@ def create_api(service: Service) -> Blueprint:
 
     @api.route("/groups", methods=["POST"])
     def post_group() -> Reply:
-        data = body()
-        check_write_token(data)
-        parsed = parse(CreateGroupBody, data)
+        parsed = parse(CreateGroupBody, write_body())
         with db.write() as conn:
             row = create_group(conn, parsed)
             document = serialize_groups(conn, [row], urls())[0]  # its count: one more statement
@@ -321,9 +325,7 @@ def create_api(service: Service) -> Blueprint:
 
     @api.route("/results", methods=["POST"])
     def post_result() -> Reply:
-        data = body()
-        check_write_token(data)
-        parsed = parse(CreateResultBody, data)
+        parsed = parse(CreateResultBody, write_body())
         colons = [key for key in (parsed.data or {}) if ":" in key]
         if colons:
             return _message(f"Colon not allowed in key name: {colons!r}", 400)
@@ -333,9 +335,7 @@ def create_api(service: Service) -> Blueprint:
     def post_results_bulk() -> Reply:
         """Beyond upstream: ``{"results": [<POST /results bodies>]}`` stored in one
         transaction (all or none); answers ``{"data": [<results>]}`` in the same order."""
-        data = body()
-        check_write_token(data)
-        items = data.get("results")
+        items = write_body().get("results")
         if not isinstance(items, list):
             raise BadRequest('Request body must be {"results": [...]}')
         parsed, errors = [], []
@@ -392,9 +392,7 @@ def create_api(service: Service) -> Blueprint:
 
     @api.route("/testcases", methods=["POST"])
     def post_testcase() -> Reply:
-        data = body()
-        check_write_token(data)
-        parsed = parse(CreateTestcaseBody, data)
+        parsed = parse(CreateTestcaseBody, write_body())
         with db.write() as conn:
             row = create_testcase(conn, parsed)
         return jsonify(serialize_testcase(row, urls())), 201
