@@ -33,9 +33,9 @@ _MISSING: Any = object()
 
 def _insert_ignoring_conflicts(
     conn: Connection, table: Table, rows: list[dict[str, Any]], key: str
-) -> None:
-    if not rows:
-        return
+) -> list[dict[str, Any]]:
+    """Insert ``rows``, skipping those another transaction inserted first; return the
+    rows really inserted (the others come back as nothing)."""
     dialect = conn.dialect.name
     if dialect == "postgresql":
         statement: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
@@ -43,7 +43,7 @@ def _insert_ignoring_conflicts(
         statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[key])
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(f"unsupported database {dialect}")
-    conn.execute(statement, rows)
+    return [dict(row) for row in conn.execute(statement.returning(table), rows).mappings()]
 
 
 def _ensure_many(
@@ -51,22 +51,26 @@ def _ensure_many(
 ) -> dict[str, dict[str, Any]]:
     """The rows whose ``key`` is each of ``wanted``, created if missing, changes applied.
 
-    Three statements for any number of rows (plus one per row that really changes): insert
-    the missing ones ignoring conflicts, read them all, update the stale ones.
+    One statement when they all exist and none changes (the usual POST: a known testcase),
+    two when some are new; then one per row that really changes. A row another request
+    created in between (a lost race) is read once more.
     """
     if not wanted:
         return {}
-    columns = sorted({column for changes in wanted.values() for column in changes})
-    _insert_ignoring_conflicts(
-        conn,
-        table,
-        [{key: value, **{c: changes.get(c) for c in columns}} for value, changes in wanted.items()],
-        key,
-    )
-    rows = {
-        row[key]: dict(row)
-        for row in conn.execute(select(table).where(table.c[key].in_(list(wanted)))).mappings()
-    }
+
+    def read(keys: list[str]) -> dict[str, dict[str, Any]]:
+        found = conn.execute(select(table).where(table.c[key].in_(keys))).mappings()
+        return {row[key]: dict(row) for row in found}
+
+    rows = read(list(wanted))
+    missing = [value for value in wanted if value not in rows]
+    if missing:
+        columns = sorted({column for value in missing for column in wanted[value]})
+        new = [{key: v, **{c: wanted[v].get(c) for c in columns}} for v in missing]
+        rows.update({row[key]: row for row in _insert_ignoring_conflicts(conn, table, new, key)})
+        lost = [value for value in missing if value not in rows]
+        if lost:
+            rows.update(read(lost))
     for value, changes in wanted.items():
         row = rows[value]
         stale = {column: new for column, new in changes.items() if row[column] != new}
