@@ -37,7 +37,6 @@ from .serializers import (
     groups_with_counts,
     result_document,
     serialize_group,
-    serialize_groups,
     serialize_testcase,
 )
 from .store import announce, create_group, create_results, create_testcase
@@ -76,12 +75,20 @@ def _message(message: str, status: int) -> tuple[Response, int]:
     return jsonify({"message": message}), status
 
 
+def _validation_errors(
+    err: ValidationError, prefix: tuple[str | int, ...] = ()
+) -> list[dict[str, Any]]:
+    """Upstream's ``validation_error`` items, their ``loc`` under ``prefix`` (bulk bodies)."""
+    errors = []
+    for error in err.errors(include_context=False):
+        item: dict[str, Any] = {key: error[key] for key in _VALIDATION_KEYS if key in error}  # type: ignore[literal-required]
+        item["loc"] = (*prefix, *error["loc"])
+        errors.append(item)
+    return errors
+
+
 def _validation_error(err: ValidationError) -> tuple[Response, int]:
-    errors = [
-        {key: error[key] for key in _VALIDATION_KEYS if key in error}  # type: ignore[literal-required]
-        for error in err.errors(include_context=False)
-    ]
-    return jsonify({"validation_error": errors}), 400
+    return jsonify({"validation_error": _validation_errors(err)}), 400
 
 
 def _query_args() -> dict[str, Any]:
@@ -262,8 +269,9 @@ def create_api(service: Service) -> Blueprint:
     def post_group() -> Reply:
         parsed = parse(CreateGroupBody, write_body())
         with db.write() as conn:
-            row = create_group(conn, parsed)
-            document = serialize_groups(conn, [row], urls())[0]  # its count: one more statement
+            uuid = create_group(conn, parsed)["uuid"]
+            row = conn.execute(groups_with_counts().where(group.c.uuid == uuid)).mappings().one()
+        document = serialize_group(row, row["results_count"], urls())
         return jsonify(document), 201
 
     # -- results -----------------------------------------------------------------------
@@ -343,9 +351,7 @@ def create_api(service: Service) -> Blueprint:
             try:
                 one = parse(CreateResultBody, item)
             except ValidationError as err:
-                for error in err.errors(include_context=False):
-                    error["loc"] = ("results", index, *error["loc"])
-                    errors.append({k: error[k] for k in _VALIDATION_KEYS if k in error})  # type: ignore[literal-required]
+                errors.extend(_validation_errors(err, ("results", index)))
                 continue
             colons = [key for key in (one.data or {}) if ":" in key]
             if colons:

@@ -1,14 +1,14 @@
 """Rows to the v2.0 JSON shapes, with absolute URLs built from the request's root.
 
 ``fetch_results`` runs a page of results with their data, groups and testcases as ONE
-statement; ``serialize_results`` loads those three for rows already fetched (three statements
-whatever their number). Upstream loads them per result (61 statements for 20 results).
+statement, and ``groups_with_counts`` counts a page of groups' results in theirs; upstream
+loads them per row (61 statements for 20 results, 21 for 20 groups).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -22,8 +22,6 @@ __all__ = [
     "fetch_results",
     "groups_with_counts",
     "serialize_group",
-    "serialize_groups",
-    "serialize_results",
     "serialize_testcase",
 ]
 
@@ -83,21 +81,6 @@ def groups_with_counts() -> Select[Any]:
     return select(group, count)
 
 
-def serialize_groups(conn: Connection, rows: Sequence[Row], urls: Urls) -> list[dict[str, Any]]:
-    """Groups with their result counts, counted in one statement for the whole page."""
-    ids = [row["id"] for row in rows]
-    counts: dict[int, int] = {}
-    if ids:
-        counts = dict(
-            conn.execute(
-                select(groups_to_results.c.group_id, func.count())
-                .where(groups_to_results.c.group_id.in_(ids))
-                .group_by(groups_to_results.c.group_id)
-            ).all()
-        )
-    return [serialize_group(row, counts.get(row["id"], 0), urls) for row in rows]
-
-
 def result_document(
     row: Row,
     testcase_row: Row,
@@ -117,39 +100,6 @@ def result_document(
         "data": dict(data),
         "href": urls.result(row["id"]),
     }
-
-
-def serialize_results(conn: Connection, rows: Sequence[Row], urls: Urls) -> list[dict[str, Any]]:
-    """Results in order, their data, groups and testcases loaded with one statement each."""
-    if not rows:
-        return []
-    ids = [row["id"] for row in rows]
-    data: dict[int, dict[str, list[str]]] = defaultdict(dict)
-    for data_row in conn.execute(
-        select(result_data.c.result_id, result_data.c.key, result_data.c.value)
-        .where(result_data.c.result_id.in_(ids))
-        .order_by(result_data.c.id)
-    ):
-        data[data_row[0]].setdefault(data_row[1], []).append(data_row[2])
-    groups: dict[int, list[str]] = defaultdict(list)
-    for link in conn.execute(
-        select(groups_to_results.c.result_id, group.c.uuid)
-        .join(group, group.c.id == groups_to_results.c.group_id)
-        .where(groups_to_results.c.result_id.in_(ids))
-        .order_by(groups_to_results.c.id)
-    ):
-        groups[link[0]].append(link[1])
-    names = {row["testcase_name"] for row in rows}
-    testcases = {
-        tc["name"]: tc
-        for tc in conn.execute(select(testcase).where(testcase.c.name.in_(names))).mappings()
-    }
-    return [
-        result_document(
-            row, testcases[row["testcase_name"]], groups[row["id"]], data[row["id"]], urls
-        )
-        for row in rows
-    ]
 
 
 def fetch_results(

@@ -22,7 +22,6 @@ from .schema import group, groups_to_results, result, result_data, testcase
 __all__ = [
     "announce",
     "create_group",
-    "create_result",
     "create_results",
     "create_testcase",
     "data_rows",
@@ -116,7 +115,7 @@ Stored = tuple[dict[str, Any], dict[str, Any], list[str], dict[str, list[str]]]
 
 def create_results(conn: Connection, bodies: list[CreateResultBody]) -> list[Stored]:
     """Store results with their testcases, groups and data, in a constant number of
-    statements for the whole list (the bulk path; one result is a list of one).
+    statements for the whole list (one result is a list of one).
 
     Testcases and groups named by several results are created once; where results disagree
     on a testcase's or group's ref_url or description, the last one wins, as if posted in order.
@@ -183,11 +182,6 @@ def create_results(conn: Connection, bodies: list[CreateResultBody]) -> list[Sto
             grouped.setdefault(key, []).append(value)
         stored.append((row, testcase_rows[body.testcase["name"]], uuids, grouped))
     return stored
-
-
-def create_result(conn: Connection, body: CreateResultBody) -> Stored:
-    """Store one result (see ``create_results``)."""
-    return create_results(conn, [body])[0]
 
 
 #: What makes two results "the same check of the same thing" for the low-noise messages.

@@ -33,7 +33,7 @@ from .api_v2 import Service
 from .parsers import parse_since
 from .queries import MAX_ID, MAX_OFFSET, DataFilter, ResultFilters, latest_results, result_page
 from .schema import group, result, testcase
-from .serializers import Urls, serialize_groups, serialize_results
+from .serializers import Urls, fetch_results, groups_with_counts, serialize_group
 
 __all__ = [
     "FILTER_FIELDS",
@@ -209,12 +209,14 @@ def _paged(rows: list[Any], window: Window, keep: Sequence[str]) -> tuple[list[A
     return rows[: window.limit], Pager(window.page, prev, following)
 
 
-def _page_rows(conn: Connection, filters: ResultFilters | None, window: Window) -> list[Any]:
-    """One page of result rows, plus one to tell whether another page follows."""
+def _page_documents(
+    conn: Connection, filters: ResultFilters | None, window: Window, urls: Urls
+) -> list[dict[str, Any]]:
+    """One page of results, serialized, plus one to tell whether another page follows."""
     if filters is None or window.offset > MAX_OFFSET:
         return []
     statement = result_page(filters, offset=window.offset, limit=window.limit + 1)
-    return list(conn.execute(statement).mappings())
+    return fetch_results(conn, statement, urls)
 
 
 def create_web(service: Service) -> Blueprint:
@@ -263,10 +265,9 @@ def create_web(service: Service) -> Blueprint:
                 pager=None,
             )
         with db.read() as conn:
-            rows, pager = _paged(
-                _page_rows(conn, filters, window), window, (*FILTER_FIELDS, "limit")
+            documents, pager = _paged(
+                _page_documents(conn, filters, window, urls()), window, (*FILTER_FIELDS, "limit")
             )
-            documents = serialize_results(conn, rows, urls())
         return render(
             "results.html",
             form=form,
@@ -287,18 +288,16 @@ def create_web(service: Service) -> Blueprint:
         if item_type:
             data.append(DataFilter("type", (item_type,)))
         filters = ResultFilters(data=tuple(data))
+        links = urls()
         with db.read() as conn:
-            latest_rows = list(conn.execute(latest_results(filters, ("type", "arch"))).mappings())
-            if not latest_rows:
+            newest = fetch_results(conn, latest_results(filters, ("type", "arch")), links)
+            if not newest:
                 return not_found(f"Results of item {item!r}")
-            history, pager = _paged(_page_rows(conn, filters, window), window, ("type", "limit"))
-            # One load for both lists: a result may be in each.
-            unique = {row["id"]: row for row in (*latest_rows, *history)}
-            documents = {
-                doc["id"]: doc for doc in serialize_results(conn, list(unique.values()), urls())
-            }
+            history, pager = _paged(
+                _page_documents(conn, filters, window, links), window, ("type", "limit")
+            )
         latest = sorted(
-            (documents[row["id"]] for row in latest_rows),
+            newest,
             key=lambda doc: (
                 doc["testcase"]["name"],
                 doc["data"].get("arch", [""]),
@@ -310,7 +309,7 @@ def create_web(service: Service) -> Blueprint:
             item=item,
             item_type=item_type,
             latest=latest,
-            results=[documents[row["id"]] for row in history],
+            results=history,
             pager=pager,
         )
 
@@ -320,15 +319,18 @@ def create_web(service: Service) -> Blueprint:
             window = parse_window(request.args, settings.max_limit)
         except BadInput as err:
             return bad_input(err)
+        links = urls()
         with db.read() as conn:
-            row = conn.execute(select(group).where(group.c.uuid == uuid)).mappings().first()
+            statement = groups_with_counts().where(group.c.uuid == uuid)
+            row = conn.execute(statement).mappings().first()
             if row is None:
                 return not_found(f"Group {uuid!r}")
-            document = serialize_groups(conn, [row], urls())[0]
-            rows, pager = _paged(
-                _page_rows(conn, ResultFilters(groups=(uuid,)), window), window, ("limit",)
+            document = serialize_group(row, row["results_count"], links)
+            documents, pager = _paged(
+                _page_documents(conn, ResultFilters(groups=(uuid,)), window, links),
+                window,
+                ("limit",),
             )
-            documents = serialize_results(conn, rows, urls())
         return render("group.html", group=document, results=documents, pager=pager)
 
     @web.route("/testcases/<path:name>", merge_slashes=False)
@@ -341,10 +343,11 @@ def create_web(service: Service) -> Blueprint:
             row = conn.execute(select(testcase).where(testcase.c.name == name)).mappings().first()
             if row is None:
                 return not_found(f"Testcase {name!r}")
-            rows, pager = _paged(
-                _page_rows(conn, ResultFilters(testcases=(name,)), window), window, ("limit",)
+            documents, pager = _paged(
+                _page_documents(conn, ResultFilters(testcases=(name,)), window, urls()),
+                window,
+                ("limit",),
             )
-            documents = serialize_results(conn, rows, urls())
         return render("testcase.html", testcase=row, results=documents, pager=pager)
 
     @web.route("/results/<result_id>")
@@ -354,12 +357,10 @@ def create_web(service: Service) -> Blueprint:
         if not (result_id.isascii() and result_id.isdigit()) or int(result_id) > MAX_ID:
             return not_found(f"Result {result_id!r}")
         with db.read() as conn:
-            row = (
-                conn.execute(select(result).where(result.c.id == int(result_id))).mappings().first()
-            )
-            if row is None:
+            found = fetch_results(conn, select(result).where(result.c.id == int(result_id)), urls())
+            if not found:
                 return not_found(f"Result {result_id!r}")
-            document = serialize_results(conn, [row], urls())[0]
+            document = found[0]
             groups = list(
                 conn.execute(
                     select(group).where(group.c.uuid.in_(document["groups"])).order_by(group.c.id)

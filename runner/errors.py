@@ -26,6 +26,7 @@ __all__ = [
     "ParamsError",
     "RunCancelled",
     "RunnerError",
+    "dotted_path",
 ]
 
 
@@ -80,7 +81,7 @@ class ParamsError(Exception):
 
     def __init__(self, problems: Sequence[tuple[tuple[str | int, ...], str]]) -> None:
         self.problems = list(problems)
-        super().__init__("; ".join(f"{_dotted(loc)}: {msg}" for loc, msg in self.problems))
+        super().__init__("; ".join(f"{dotted_path(loc)}: {msg}" for loc, msg in self.problems))
 
 
 class DirectiveError(RunnerError):
@@ -102,11 +103,9 @@ class RunCancelled(RunnerError):
     """The run was cancelled (SIGTERM, SIGINT) while an action ran."""
 
 
-def _dotted(loc: Sequence[str | int]) -> str:
+def dotted_path(loc: Sequence[str | int]) -> str:
+    """``("koji", "arch", 0)`` -> ``koji.arch[0]``."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(parameters)"
-
-
-dotted_path = _dotted
