@@ -23,7 +23,7 @@ import uuid
 from abc import ABC, abstractmethod
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 
 from .db import Database
 from .schema import outbox
@@ -159,7 +159,7 @@ class OutboxRelay:
             if failure is not None:
                 conn.execute(
                     update(outbox)
-                    .where(and_(outbox.c.claimed_by == token))
+                    .where(outbox.c.claimed_by == token)
                     .values(claimed_by=None, claimed_at=None, attempts=outbox.c.attempts + 1)
                 )
         if failure is not None:
