@@ -15,6 +15,7 @@ from . import __version__
 #: sub-command -> "module:attribute", in the order of the flow.
 STAGES = {
     "run": "runner.cli:run_command",
+    "report": "reporting.cli:report_command",
     "resultsdb": "resultsdb.cli:resultsdb_group",
 }
 
@@ -36,5 +37,6 @@ def main() -> None:
     """Checkline: message-triggered checks, from bus message to ResultsDB result.
 
     run: run a check formula locally (the runner).
+    report: report a run's results to ResultsDB, with log URLs.
     resultsdb: serve the ResultsDB v2.0 API.
     """

@@ -1,0 +1,189 @@
+"""``checkline report``: a run's results into ResultsDB, exactly once, with log URLs.
+
+Exit codes: 0 reported (or already there); 2 a usage error; 65 ResultsDB refused the results
+(a 4xx: retrying cannot help; nothing is spooled); 75 ResultsDB unreachable: the results are
+spooled and the next report (or ``--flush-spool``) posts them (``EX_TEMPFAIL``).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .client import PermanentError
+from .deliver import DeliveryFailed, RetryPolicy
+from .report import (
+    ReportError,
+    ReportSummary,
+    Target,
+    default_spool,
+    flush_spool,
+    report_results,
+    report_status,
+)
+
+__all__ = ["report_command"]
+
+
+class ReportExit(enum.IntEnum):
+    OK = 0
+    USAGE = 2
+    REFUSED = 65
+    SPOOLED = 75
+
+
+def _print_summary(summary: ReportSummary) -> None:
+    job = summary.job
+    click.echo(
+        f"job {job.uuid}: {summary.results} result(s); {summary.posted} posted, "
+        f"{summary.already} already in ResultsDB"
+        + (f", {summary.unsendable} not accepted by this ResultsDB" if summary.unsendable else "")
+    )
+    for problem in summary.problems:
+        click.echo(f"malformed results: {problem} (reported as CRASHED)", err=True)
+    for problem in summary.refused:
+        click.echo(f"refused artifact: {problem}", err=True)
+    if summary.flushed and (summary.flushed.flushed or summary.flushed.errors):
+        flushed = summary.flushed
+        click.echo(
+            f"spool: {len(flushed.flushed)} earlier report(s) flushed ({flushed.posted} posted)"
+        )
+        for error in flushed.errors:
+            click.echo(f"spool: {error}", err=True)
+
+
+@click.command("report")
+@click.argument("results", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--resultsdb",
+    envvar="CHECKLINE_RESULTSDB_URL",
+    help="ResultsDB root URL, with or without /api/v2.0. Env: CHECKLINE_RESULTSDB_URL.",
+)
+@click.option("--uuid", help="The job's uuid (default: from the run's execution.json).")
+@click.option(
+    "--artifacts-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The run's directory ARTIFACTS/<uuid> (default: the folder of RESULTS when it holds "
+    "execution.json).",
+)
+@click.option(
+    "--artifacts-url",
+    envvar="CHECKLINE_ARTIFACTS_URL",
+    help="Where ARTIFACTS is served; log URLs are BASE/<uuid>/<file>. "
+    "Env: CHECKLINE_ARTIFACTS_URL.",
+)
+@click.option("--job-url", help="The job's page (the Buildbot build): the group's ref_url.")
+@click.option("--taskname", help="The formula's testcase, e.g. dist.rpmlint (default: the run's).")
+@click.option("-i", "--item", help="The item (default: the run's); for a run with no results.")
+@click.option("-t", "--type", "item_type", help="The item's type (default: the run's).")
+@click.option("-a", "--arch", help="The arch (default: the run's).")
+@click.option(
+    "--spool",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where results that cannot be posted wait (default: $CHECKLINE_REPORT_SPOOL, else "
+    ".report-spool beside the run's directory).",
+)
+@click.option(
+    "--flush-spool",
+    "flush_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Only post the reports spooled in this folder (each remembers its ResultsDB).",
+)
+@click.option(
+    "--token",
+    envvar="CHECKLINE_RESULTSDB_TOKEN",
+    help="ResultsDB write token. Env: CHECKLINE_RESULTSDB_TOKEN.",
+)
+@click.option("--queued", "status", flag_value="QUEUED", help="Post QUEUED for the job's tests.")
+@click.option("--running", "status", flag_value="RUNNING", help="Post RUNNING for the job's tests.")
+@click.option(
+    "--testcase",
+    "testcases",
+    multiple=True,
+    help="With --queued/--running: a testcase the job will produce (repeatable; default: the "
+    "taskname).",
+)
+@click.option(
+    "--attempts",
+    type=click.IntRange(1, 100),
+    default=6,
+    show_default=True,
+    help="Attempts before spooling (exponential backoff with jitter between them).",
+)
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per request.")
+@click.option("-d", "--debug", is_flag=True, help="Log every request and retry.")
+def report_command(
+    results: Path | None,
+    resultsdb: str | None,
+    artifacts_dir: Path | None,
+    artifacts_url: str | None,
+    spool: Path | None,
+    flush_dir: Path | None,
+    token: str | None,
+    status: str | None,
+    testcases: tuple[str, ...],
+    attempts: int,
+    timeout: float,
+    debug: bool,
+    **job: str | None,
+) -> None:
+    """Report RESULTS (a run's results.tap, or ResultYAML) to ResultsDB.
+
+    One group per job (its uuid), one result per verdict, each linking its log. Transient
+    failures are retried, then spooled; a retry never posts a result twice.
+    """
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(message)s"
+    )
+    policy = RetryPolicy(attempts=attempts)
+    if flush_dir is not None:
+        target = Target(resultsdb or "", token=token, policy=policy, timeout=timeout)
+        flushed = flush_spool(flush_dir, target)
+        click.echo(
+            f"{len(flushed.flushed)} spooled report(s) flushed: {flushed.posted} result(s) "
+            f"posted, {flushed.already} already in ResultsDB; {len(flushed.remaining)} left"
+        )
+        for error in flushed.errors:
+            click.echo(error, err=True)
+        sys.exit(ReportExit.SPOOLED if flushed.remaining else ReportExit.OK)
+    if not resultsdb:
+        raise click.UsageError("--resultsdb is required (or CHECKLINE_RESULTSDB_URL)")
+    if results is None and status is None:
+        raise click.UsageError("give RESULTS, or --queued/--running, or --flush-spool DIR")
+    if artifacts_dir is None and results is not None:
+        if (results.parent / "execution.json").is_file():
+            artifacts_dir = results.parent
+    target = Target(
+        resultsdb,
+        token=token,
+        spool=spool or default_spool(artifacts_dir),
+        policy=policy,
+        timeout=timeout,
+    )
+    common: dict[str, Any] = {"rundir": artifacts_dir, "artifacts_url": artifacts_url, **job}
+    try:
+        if status is not None:
+            summary = report_status(status, list(testcases), target, **common)
+        else:
+            summary = report_results(results, target, **common)
+    except ReportError as err:
+        raise click.UsageError(str(err)) from err
+    except PermanentError as err:
+        click.echo(f"ERROR ResultsDB refused the results: {err}", err=True)
+        sys.exit(ReportExit.REFUSED)
+    except DeliveryFailed as err:  # pragma: no cover - a Target from here always has a spool
+        click.echo(f"ERROR ResultsDB unreachable: {err}", err=True)
+        sys.exit(ReportExit.SPOOLED)
+    _print_summary(summary)
+    if summary.spooled is not None:
+        click.echo(
+            f"ResultsDB unreachable ({summary.error}); results spooled to {summary.spooled}: "
+            "the next report or `checkline report --flush-spool` posts them",
+            err=True,
+        )
+        sys.exit(ReportExit.SPOOLED)

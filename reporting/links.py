@@ -1,0 +1,85 @@
+"""Log URLs of a job's results: ``BASE/<uuid>/<artifact>``, else the run's main log.
+
+The task author never computes a URL (the Taskotron wish in DESIGN.md): a verdict names, at
+most, a file of its run (``artifact``, relative to the run's directory ``ARTIFACTS/<uuid>``),
+and reporting links it when the file is really there. The artifact path comes from TAP text,
+which is untrusted: a path that leaves the run's directory (``../``, absolute, a symlink out)
+is refused, recorded as a problem, and the result links the main log instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from .verdicts import Problem
+
+__all__ = ["MAIN_LOG", "LogLinks"]
+
+#: The run's main log, written by the runner in every run directory.
+MAIN_LOG = "runner.log"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return root in path.parents
+
+
+class LogLinks:
+    """Log URLs for the results of the run in ``rundir`` (its artifacts under ``base_url``).
+
+    Without ``base_url`` no result gets a URL (there is nowhere the logs are served).
+    """
+
+    def __init__(self, uuid: str, base_url: str | None, rundir: Path | None) -> None:
+        self.uuid = uuid
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.rundir = rundir
+        #: Artifacts refused, each naming the verdict and why; the caller reports them.
+        self.refused: list[Problem] = []
+
+    def url(self, relative: str) -> str | None:
+        """The URL of ``relative`` (a path inside the run's directory; '' for the directory)."""
+        if self.base_url is None:
+            return None
+        return f"{self.base_url}/{quote(self.uuid, safe='')}/{quote(relative, safe='/')}"
+
+    def main_log(self) -> str | None:
+        if self.rundir is not None and not (self.rundir / MAIN_LOG).is_file():
+            return self.url("")  # no log (the run never started): the directory, whatever it has
+        return self.url(MAIN_LOG)
+
+    def for_verdict(self, verdict: dict[str, Any], where: str = "") -> str | None:
+        """The artifact's URL when it exists inside the run's directory, else the main log."""
+        relative = self.artifact(verdict.get("artifact"), where)
+        return self.url(relative) if relative else self.main_log()
+
+    def artifact(self, artifact: object, where: str = "") -> str | None:
+        """``artifact`` relative to the run's directory, if it is a file there; None if
+        absent or missing. A path leaving the directory is refused (see ``refused``)."""
+        if artifact is None or self.rundir is None:
+            return None
+        label = where or "a verdict"
+        if not isinstance(artifact, str) or not artifact.strip():
+            self.refused.append(Problem(label, f"artifact must be a path, {artifact!r} found"))
+            return None
+        if os.path.isabs(artifact):
+            self.refused.append(
+                Problem(label, f"artifact {artifact!r} is absolute; give a path inside the run")
+            )
+            return None
+        root = Path(os.path.realpath(self.rundir))
+        resolved = Path(os.path.realpath(root / artifact))
+        if not _inside(resolved, root):
+            self.refused.append(
+                Problem(
+                    label,
+                    f"artifact {artifact!r} resolves to {str(resolved)!r}, outside the run's "
+                    f"directory {str(root)!r}: not linked",
+                )
+            )
+            return None
+        if not resolved.is_file():
+            return None
+        return resolved.relative_to(root).as_posix()

@@ -1,0 +1,237 @@
+"""Report a job to ResultsDB: the one code path behind ``checkline report``, Buildbot's
+report step and ``checkline run --resultsdb``.
+
+``report_results`` reads a run's results (TAP13 or ResultYAML), turns them into result bodies
+(``reporting.mapping``) with log URLs (``reporting.links``), and delivers them exactly once
+(``reporting.deliver``), spooling what cannot be posted (``reporting.spool``). A report never
+silently posts nothing: results that are missing, empty or malformed give a CRASHED result
+for the job, with the problems in its note, beside the verdicts that did parse.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .client import ResultsDBClient
+from .deliver import DeliveryFailed, RetryPolicy, deliver
+from .links import LogLinks
+from .mapping import Job, crashed_body, result_bodies, status_bodies
+from .parse import parse_results
+from .spool import FlushSummary, Spool, SpooledReport
+from .verdicts import Problem
+
+__all__ = [
+    "ReportError",
+    "ReportSummary",
+    "Target",
+    "default_spool",
+    "job_from_run",
+    "report_results",
+    "report_status",
+]
+
+log = logging.getLogger(__name__)
+
+#: The runner's record of a run, in its directory (see the runner's README section).
+EXECUTION_FILE = "execution.json"
+SPOOL_ENV = "CHECKLINE_REPORT_SPOOL"
+
+
+class ReportError(Exception):
+    """The report cannot be made as asked (no uuid, say): a usage error, nothing sent."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how results go."""
+
+    resultsdb: str
+    token: str | None = None
+    spool: Path | None = None
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout: float = 60.0
+
+    def client(self, url: str | None = None) -> ResultsDBClient:
+        return ResultsDBClient(url or self.resultsdb, token=self.token, timeout=self.timeout)
+
+
+@dataclass
+class ReportSummary:
+    job: Job
+    results: int = 0
+    posted: int = 0
+    already: int = 0
+    unsendable: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    refused: list[Problem] = field(default_factory=list)
+    spooled: Path | None = None
+    error: str = ""
+    flushed: FlushSummary | None = None
+
+
+def default_spool(rundir: Path | None) -> Path:
+    """``$CHECKLINE_REPORT_SPOOL``, else ``.report-spool`` beside the run's directory (shared
+    by every run under the same artifacts root, so a later report flushes it), else
+    ``.checkline/report-spool``."""
+    if os.environ.get(SPOOL_ENV):
+        return Path(os.environ[SPOOL_ENV])
+    if rundir is not None:
+        return rundir.resolve().parent / ".report-spool"
+    return Path(".checkline") / "report-spool"
+
+
+def job_from_run(rundir: Path | None, **given: str | None) -> Job:
+    """The job, from the options ``given`` and, for what they leave out, the run's
+    ``execution.json`` (uuid, taskname, item, item_type, arch).
+
+    Raises:
+        ReportError: no uuid in either.
+    """
+    recorded: dict[str, Any] = {}
+    if rundir is not None and (rundir / EXECUTION_FILE).is_file():
+        try:
+            loaded = json.loads((rundir / EXECUTION_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            log.warning("%s: unreadable, ignored: %s", rundir / EXECUTION_FILE, err)
+        else:
+            recorded = loaded if isinstance(loaded, dict) else {}
+
+    def field_(name: str) -> str:
+        return str(given.get(name) or recorded.get(name) or "")
+
+    if not field_("uuid"):
+        raise ReportError(
+            "no job uuid: give --uuid, or --artifacts-dir with the run's execution.json"
+        )
+    return Job(
+        uuid=field_("uuid"),
+        taskname=field_("taskname"),
+        item=field_("item"),
+        item_type=field_("item_type"),
+        arch=field_("arch"),
+        job_url=given.get("job_url") or None,
+    )
+
+
+def _read(results: Path | None) -> tuple[str | None, Problem | None]:
+    if results is None:
+        return None, Problem("results", "no results file was given")
+    try:
+        return results.read_text(encoding="utf-8"), None
+    except FileNotFoundError:
+        return None, Problem(str(results), "does not exist (the run wrote no results)")
+    except (OSError, UnicodeDecodeError) as err:
+        return None, Problem(str(results), f"cannot be read: {err}")
+
+
+def build_bodies(
+    text: str | None, job: Job, links: LogLinks, source: str
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """The result bodies of a results text, and the problems that made a CRASHED result."""
+    problems: list[Problem] = []
+    verdicts: list[dict[str, Any]] = []
+    if text is not None:
+        parsed = parse_results(text)
+        problems, verdicts = parsed.problems, parsed.verdicts
+        if not verdicts and not problems:
+            problems = [Problem(source, "holds no results")]
+    bodies = result_bodies(
+        verdicts, job, lambda v: links.for_verdict(v, f"{v.get('checkname') or 'verdict'}")
+    )
+    return bodies, problems
+
+
+def _send(
+    target: Target, job: Job, bodies: list[dict[str, Any]], summary: ReportSummary
+) -> ReportSummary:
+    """Deliver, spool what fails, then flush what earlier reports spooled."""
+    summary.results = len(bodies)
+    spool = Spool(target.spool) if target.spool else None
+    try:
+        done = deliver(target.client(), job.uuid, bodies, policy=target.policy)
+    except DeliveryFailed as err:
+        summary.posted, summary.already = err.done.posted, err.done.already
+        summary.error = str(err)
+        if spool is None:
+            raise
+        summary.spooled = spool.add(SpooledReport(target.resultsdb, job.uuid, err.pending))
+        log.warning(
+            "ResultsDB unreachable (%s): %d result(s) spooled to %s",
+            err,
+            len(err.pending),
+            summary.spooled,
+        )
+        return summary
+    summary.posted, summary.already, summary.unsendable = (
+        done.posted,
+        done.already,
+        done.unsendable,
+    )
+    if spool is not None and spool.entries():
+        summary.flushed = spool.flush(target.client, RetryPolicy(attempts=2))
+    return summary
+
+
+def report_results(
+    results: Path | None,
+    target: Target,
+    *,
+    rundir: Path | None = None,
+    artifacts_url: str | None = None,
+    **job: str | None,
+) -> ReportSummary:
+    """Report the results file of a run.
+
+    Args:
+        results: ``results.tap`` (or a ResultYAML file); None or missing gives a CRASHED result.
+        rundir: the run's directory ``ARTIFACTS/<uuid>`` (artifacts, ``execution.json``).
+        artifacts_url: where ``ARTIFACTS`` is served; log URLs are ``BASE/<uuid>/<path>``.
+        job: ``uuid``, ``taskname``, ``item``, ``item_type``, ``arch``, ``job_url`` overriding
+            what ``execution.json`` says.
+
+    Raises:
+        ReportError: no uuid.
+        PermanentError: ResultsDB refused the results (4xx).
+        DeliveryFailed: ResultsDB unreachable and no spool to keep them.
+    """
+    the_job = job_from_run(rundir, **job)
+    links = LogLinks(the_job.uuid, artifacts_url, rundir)
+    text, unreadable = _read(results)
+    source = results.name if results is not None else "results"
+    bodies, problems = build_bodies(text, the_job, links, source)
+    if unreadable is not None:
+        problems = [unreadable]
+    if problems:
+        bodies.append(crashed_body(the_job, problems, source, links.main_log(), len(bodies)))
+    summary = ReportSummary(the_job, problems=problems, refused=links.refused)
+    return _send(target, the_job, bodies, summary)
+
+
+def report_status(
+    outcome: str,
+    testcases: list[str],
+    target: Target,
+    *,
+    rundir: Path | None = None,
+    artifacts_url: str | None = None,
+    **job: str | None,
+) -> ReportSummary:
+    """Post early status (``QUEUED`` when scheduled, ``RUNNING`` when started) for the
+    testcases the job will produce; by default its formula's own testcase (``taskname``)."""
+    the_job = job_from_run(rundir, **job)
+    names = testcases or [the_job.taskname]
+    if not any(names):
+        raise ReportError("no testcase: give --testcase or --taskname")
+    log_url = LogLinks(the_job.uuid, artifacts_url, None).url("") if artifacts_url else None
+    bodies = status_bodies(the_job, names, outcome, log_url=the_job.job_url or log_url)
+    return _send(target, the_job, bodies, ReportSummary(the_job))
+
+
+def flush_spool(directory: Path, target: Target) -> FlushSummary:
+    """Post every report spooled in ``directory`` (each to the ResultsDB it was meant for)."""
+    return Spool(directory).flush(target.client, target.policy)
