@@ -135,7 +135,9 @@ def build_bodies(
     """The result bodies of a results text, and the problems that made a CRASHED result."""
     problems: list[Problem] = []
     verdicts: list[dict[str, Any]] = []
-    if text is not None:
+    if text is not None and not text.strip():
+        problems = [Problem(source, "is empty: the run recorded no results")]
+    elif text is not None:
         parsed = parse_results(text)
         problems, verdicts = parsed.problems, parsed.verdicts
         if not verdicts and not problems:

@@ -110,7 +110,7 @@ def parse_tap(text: str) -> Parsed:
             return line
 
     parsed = Parsed()
-    lines = iter(TextKeepingParser().parse_text(text))
+    lines = iter(TextKeepingParser().parse_text(_indent_blank_block_lines(text)))
     seen_version = False
     tests = 0
     while True:
@@ -136,6 +136,31 @@ def parse_tap(text: str) -> Parsed:
             0, Problem("TAP version", "missing 'TAP version 13' first line (YAML blocks need it)")
         )
     return parsed
+
+
+_BLOCK_START = re.compile(r"^(\s+)---\s*$")
+_BLOCK_END = re.compile(r"^\s+\.\.\.\s*$")
+
+
+def _indent_blank_block_lines(text: str) -> str:
+    """Give the block's indent to empty lines inside YAML blocks.
+
+    tap.py ends a block at the first line that is not indented, an empty one included; but a
+    literal scalar with a blank line, written by hand or by another producer, often has one.
+    """
+    if "\n\n" not in text and "\n\r\n" not in text:
+        return text
+    out, indent = [], None
+    for line in text.split("\n"):
+        if indent is None:
+            start = _BLOCK_START.match(line)
+            indent = start.group(1) if start else None
+        elif _BLOCK_END.match(line):
+            indent = None
+        elif not line.strip():
+            line = indent
+        out.append(line)
+    return "\n".join(out)
 
 
 def _read_result(result: Any, parsed: Parsed, number: int) -> None:
