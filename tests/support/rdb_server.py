@@ -1,10 +1,14 @@
 """Starting and stopping a real ResultsDB server (``checkline resultsdb serve``), and a client.
 
-Imported by this folder's conftest and tests (pytest puts the folder on ``sys.path``).
+Shared by the test folders that need a server (``tests/support`` is on pytest's ``pythonpath``).
+The server runs in a session of its own, so ``kill_server`` can kill gunicorn and its workers
+at once, as a crash would.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -34,7 +38,12 @@ class ResultsDBServer:
 
 
 def start_server(
-    db_url: str, log: Path, *extra: str, env: dict[str, str] | None = None, workers: int = 2
+    db_url: str,
+    log: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    workers: int = 2,
+    port: int | None = None,
 ) -> tuple[subprocess.Popen[bytes], ResultsDBServer]:
     script = Path(sys.executable).parent / "checkline"
     subprocess.run(
@@ -43,7 +52,7 @@ def start_server(
         capture_output=True,
         timeout=60,
     )
-    port = free_port()
+    port = port or free_port()
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [
@@ -63,6 +72,7 @@ def start_server(
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
+            start_new_session=True,
         )
     server = ResultsDBServer(f"http://127.0.0.1:{port}", db_url, log)
     deadline = time.monotonic() + 30
@@ -77,6 +87,12 @@ def start_server(
         time.sleep(0.1)
     proc.kill()
     raise RuntimeError(f"resultsdb server did not answer within 30 s:\n{log.read_text()}")
+
+
+def kill_server(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the server and its workers, mid-request if need be (a crash, not a stop)."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
