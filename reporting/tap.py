@@ -30,6 +30,15 @@ _UNFOLDED = 2**31 - 1
 _UNICODE_BREAKS = "\x85\u2028\u2029"
 
 
+#: ``yaml.safe_load`` with libyaml's parser when PyYAML has it: the same safe constructor
+#: (plain data only), ten times faster on the thousands of blocks of a large run.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _safe_load(text: str) -> Any:
+    return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader, see above
+
+
 class _BlockDumper(yaml.SafeDumper):
     """A SafeDumper that writes multi-line strings as literal blocks when tap.py allows it."""
 
@@ -171,7 +180,7 @@ def _read_result(result: Any, parsed: Parsed, number: int) -> None:
     block: Any = {}
     if raw_block is not None:
         try:
-            block = yaml.safe_load(raw_block)
+            block = _safe_load(raw_block)
         except yaml.YAMLError as err:
             detail = " ".join(str(err).split())
             parsed.problems.append(Problem(where, f"YAML block does not parse: {detail}"))

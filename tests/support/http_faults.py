@@ -20,11 +20,16 @@ def _read_request(conn: socket.socket) -> bytes:
             return data
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
+    length, lines = 0, head.split(b"\r\n")
+    kept = [lines[0]]
+    for line in lines[1:]:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
             length = int(value.strip())
+        if name.strip().lower() != b"connection":
+            kept.append(line)
+    # The server must close after answering: the proxy reads its answer to the end.
+    head = b"\r\n".join([*kept, b"Connection: close"])
     while len(body) < length:
         chunk = conn.recv(65536)
         if not chunk:
