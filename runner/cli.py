@@ -61,6 +61,15 @@ def _run_options(function: Callable[..., Any]) -> Callable[..., Any]:
             help="Runner input as JSON: {item, item_type, arch, uuid[, jobid, formula]}; "
             "flags override its fields.",
         ),
+        click.option(
+            "--resultsdb",
+            help="Also report the run's results to this ResultsDB when it ends (what "
+            "`checkline report` does; transient failures are spooled).",
+        ),
+        click.option(
+            "--artifacts-url",
+            help="With --resultsdb: where ARTIFACTS is served, for the results' log URLs.",
+        ),
         click.option("--keep-workdir", is_flag=True, help="Keep the temporary working directory."),
         click.option("-d", "--debug", is_flag=True, help="Log debug messages to stderr too."),
     ]
@@ -88,6 +97,8 @@ def _execute(
     keep_workdir: bool,
     debug: bool,
     input_file: Any,
+    resultsdb: str | None = None,
+    artifacts_url: str | None = None,
     **flags: str | None,
 ) -> int:
     echo = logging.StreamHandler(sys.stderr)
@@ -118,7 +129,33 @@ def _execute(
         f"{execution['verdicts']} verdict(s), worst {execution['worst_outcome']}, "
         f"exit code {report.exit_code}"
     )
+    if resultsdb:
+        _report(report.rundir, resultsdb, artifacts_url)
     return report.exit_code
+
+
+def _report(rundir: Path, resultsdb: str, artifacts_url: str | None) -> None:
+    """Report the run through reporting's one code path; its problems are printed, and do not
+    change the run's exit code (a spooled report is posted later; a refused one is logged)."""
+    # Imported here: a run that does not report does not pay for the HTTP client.
+    from reporting.client import PermanentError
+    from reporting.report import Target, default_spool, report_results
+
+    target = Target(resultsdb, spool=default_spool(rundir))
+    try:
+        summary = report_results(
+            rundir / "results.tap", target, rundir=rundir, artifacts_url=artifacts_url
+        )
+    except PermanentError as err:
+        click.echo(f"report:    ResultsDB refused the results: {err}", err=True)
+        return
+    if summary.spooled is not None:
+        click.echo(f"report:    ResultsDB unreachable, spooled to {summary.spooled}", err=True)
+    else:
+        click.echo(
+            f"report:    {summary.posted} result(s) posted to {resultsdb}, "
+            f"{summary.already} already there"
+        )
 
 
 @click.command("run", cls=JobCommand)

@@ -261,3 +261,24 @@ def test_assert_postgresql_round_trip(
     stored = Client(server).get("/results", {"groups": UUID}).json()["data"]
     assert len(stored) == 7
     assert [r["note"] for r in stored].count("žluťoučký kůň ✓ 日本語") == 1
+
+
+def test_assert_run_reports_through_the_same_path(
+    rdb: Client, artifacts: Artifacts, script: Path, checks_dir: Path
+) -> None:
+    run = checkline(
+        script, "run", checks_dir / "dummy", "-i", "foo;touch /tmp/x-1-1", "-t", "koji_build",
+        "--uuid", UUID, "--artifacts", artifacts.root, "--resultsdb", rdb.root,
+        "--artifacts-url", artifacts.url,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert f"report:    1 result(s) posted to {rdb.root}, 0 already there" in run.stdout
+    [result] = results_of(rdb, groups=UUID)
+    assert result["data"]["item"] == ["foo;touch /tmp/x-1-1"]
+    assert result["testcase"]["name"] == "scratch.dummy"
+    assert requests.get(result["ref_url"], timeout=10).status_code == 200
+    # Buildbot's report step after a run that reported itself: nothing twice.
+    again = checkline(
+        script, "report", artifacts.root / UUID / "results.tap", "--resultsdb", rdb.root
+    )
+    assert "0 posted, 1 already in ResultsDB" in again.stdout
