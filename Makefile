@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_ARTIFACTS ?= artifacts/demo
 
-.PHONY: test lint services demo bench bench-resultsdb clean
+.PHONY: test lint services demo bench bench-resultsdb bench-reporting clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench: $(STAMP)
 bench-resultsdb: $(STAMP)
 	bash scripts/ensure-postgres.sh
 	$(BIN)/python bench/resultsdb_bench.py $(BENCH_ARGS)
+
+# checkline report of 10,000 results against one POST per result through resultsdb-api.
+bench-reporting: $(STAMP)
+	$(BIN)/python bench/reporting_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache .ruff_cache .mypy_cache
