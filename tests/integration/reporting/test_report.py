@@ -282,3 +282,29 @@ def test_assert_run_reports_through_the_same_path(
         script, "report", artifacts.root / UUID / "results.tap", "--resultsdb", rdb.root
     )
     assert "0 posted, 1 already in ResultsDB" in again.stdout
+
+
+def test_assert_taskotron_resultyaml_reports_unchanged(
+    rdb: Client, tmp_path: Path, script: Path
+) -> None:
+    (tmp_path / "taskotron.yml").write_text(
+        "results:\n"
+        "  - item: xchat-0.5-1.fc20\n"
+        "    type: koji_build\n"
+        "    checkname: rpmlint\n"
+        "    outcome: FAILED\n"
+        "    note: 3 errors, 0 warnings\n"
+        "    arch: x86_64\n"
+    )
+    report = checkline(
+        script, "report", tmp_path / "taskotron.yml", "--resultsdb", rdb.root, "--uuid", UUID,
+        "--taskname", "dist.rpmlint",
+    )  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    [result] = results_of(rdb, groups=UUID)
+    assert plain(result) == {
+        "testcase": "dist.rpmlint",
+        "outcome": "FAILED",
+        "note": "3 errors, 0 warnings",
+        "data": {"item": ["xchat-0.5-1.fc20"], "type": ["koji_build"], "arch": ["x86_64"]},
+    }
