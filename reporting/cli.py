@@ -64,7 +64,7 @@ def _print_summary(summary: ReportSummary) -> None:
     envvar="CHECKLINE_RESULTSDB_URL",
     help="ResultsDB root URL, with or without /api/v2.0. Env: CHECKLINE_RESULTSDB_URL.",
 )
-@click.option("--uuid", help="The job's uuid (default: from the run's execution.json).")
+@click.option("--uuid", help="The job's uuid, when the run's execution.json does not say.")
 @click.option(
     "--artifacts-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -78,10 +78,12 @@ def _print_summary(summary: ReportSummary) -> None:
     "Env: CHECKLINE_ARTIFACTS_URL.",
 )
 @click.option("--job-url", help="The job's page (the Buildbot build): the group's ref_url.")
-@click.option("--taskname", help="The formula's testcase, e.g. dist.rpmlint (default: the run's).")
-@click.option("-i", "--item", help="The item (default: the run's); for a run with no results.")
-@click.option("-t", "--type", "item_type", help="The item's type (default: the run's).")
-@click.option("-a", "--arch", help="The arch (default: the run's).")
+@click.option(
+    "--taskname", help="The formula's testcase, e.g. dist.rpmlint, when execution.json is missing."
+)
+@click.option("-i", "--item", help="The item, when execution.json is missing.")
+@click.option("-t", "--type", "item_type", help="The item's type, when execution.json is missing.")
+@click.option("-a", "--arch", help="The arch, when execution.json is missing.")
 @click.option(
     "--spool",
     type=click.Path(file_okay=False, path_type=Path),

@@ -86,8 +86,11 @@ def default_spool(rundir: Path | None) -> Path:
 
 
 def job_from_run(rundir: Path | None, **given: str | None) -> Job:
-    """The job, from the options ``given`` and, for what they leave out, the run's
-    ``execution.json`` (uuid, taskname, item, item_type, arch).
+    """The job, from the run's ``execution.json`` (uuid, taskname, item, item_type, arch) and,
+    for what it does not say (a run that never started), the options ``given``.
+
+    The record wins: its taskname is the formula's own (``dist.rpmlint``), where a scheduler
+    knows only the check's folder (``rpmlint``).
 
     Raises:
         ReportError: no uuid in either.
@@ -102,7 +105,7 @@ def job_from_run(rundir: Path | None, **given: str | None) -> Job:
             recorded = loaded if isinstance(loaded, dict) else {}
 
     def field_(name: str) -> str:
-        return str(given.get(name) or recorded.get(name) or "")
+        return str(recorded.get(name) or given.get(name) or "")
 
     if not field_("uuid"):
         raise ReportError(
