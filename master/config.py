@@ -1,0 +1,97 @@
+"""``BuildmasterConfig`` from ``MasterSettings``: what ``master.cfg`` hands to Buildbot.
+
+One builder per arch that some worker serves (``noarch`` included), a ForceScheduler that
+declares every job property (Buildbot silently drops undeclared ones), no request collapsing
+(Buildbot merges forced requests by default, losing jobs), no environment in logs, and the
+web UI and REST API bound to ``www_bind`` with authentication whenever ``users`` are set
+(required beyond localhost; see ``master.settings``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from buildbot.plugins import schedulers, util, worker
+
+from .jobs import JOB_PROPERTIES
+from .settings import MasterSettings
+from .steps import build_factory
+
+__all__ = ["FORCE_SCHEDULER", "buildmaster_config", "patch_log_download_hang"]
+
+#: The ForceScheduler the trigger's buildbot backend calls (``/api/v2/forceschedulers/<name>``).
+FORCE_SCHEDULER = "checkline"
+
+
+def patch_log_download_hang() -> None:
+    """Work around Buildbot 4.3's wedge on an aborted raw-log download.
+
+    A client that disconnects in the middle of ``/logs/N/raw`` leaves the log-compression
+    thread (a pool of ``cpu_count // 2`` threads) waiting forever for it to drain; then no build
+    finishes and ``buildbot stop`` never returns. Not waiting for the backlog avoids it
+    (reproduced and verified; see ``../shared/reference/platform-notes.md``).
+    """
+    import buildbot.db.logs as logs
+
+    original = logs._async_iter_on_pool
+    if getattr(original, "checkline_patched", False):
+        return
+
+    def no_wait(*args: Any, **kwargs: Any) -> Any:
+        kwargs["wait_backlog_consuption"] = False  # sic: Buildbot's spelling
+        return original(*args, **kwargs)
+
+    no_wait.checkline_patched = True  # type: ignore[attr-defined]
+    logs._async_iter_on_pool = no_wait
+
+
+def _www(settings: MasterSettings) -> dict[str, Any]:
+    www: dict[str, Any] = {
+        "port": f"tcp:{settings.www_port}:interface={settings.www_bind}",
+        "plugins": {},
+    }
+    if settings.users:
+        www["auth"] = util.UserPasswordAuth(dict(settings.users))
+        admins = util.RolesFromUsername(roles=["admins"], usernames=list(settings.users))
+        www["authz"] = util.Authz(
+            allowRules=[util.AnyControlEndpointMatcher(role="admins")],
+            roleMatchers=[admins],
+        )
+    return www
+
+
+def buildmaster_config(settings: MasterSettings) -> dict[str, Any]:
+    """The ``BuildmasterConfig`` dict for ``settings``."""
+    patch_log_download_hang()
+    arches = settings.arches
+    factory = build_factory(settings)
+    builders = [
+        util.BuilderConfig(
+            name=arch,
+            workernames=[w.name for w in settings.workers if arch in w.arches],
+            factory=factory,
+            collapseRequests=False,
+        )
+        for arch in arches
+    ]
+    force = schedulers.ForceScheduler(
+        name=FORCE_SCHEDULER,
+        builderNames=arches,
+        reason=util.StringParameter(name="reason", default="checkline job", size=80),
+        properties=[util.StringParameter(name=name, default="") for name in JOB_PROPERTIES],
+    )
+    return {
+        "title": "Checkline",
+        "titleURL": settings.buildbot_url,
+        "buildbotURL": settings.buildbot_url,
+        "buildbotNetUsageData": None,
+        "db": {"db_url": settings.db_url},
+        "protocols": {"pb": {"port": f"tcp:{settings.pb_port}:interface={settings.pb_bind}"}},
+        "workers": [
+            worker.Worker(w.name, w.password, max_builds=w.max_builds) for w in settings.workers
+        ],
+        "collapseRequests": False,
+        "schedulers": [force],
+        "builders": builders,
+        "www": _www(settings),
+    }

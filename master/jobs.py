@@ -1,0 +1,65 @@
+"""The job a build runs, from its Buildbot properties: checked before anything uses them.
+
+The properties come from the ForceScheduler, so from a bus message: each is checked for what
+it becomes (``uuid`` and ``taskname`` name folders, ``item`` is one argv element). Pure
+functions over plain dicts; no Buildbot import, so they are tested without a master.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from runner.errors import InputError
+from runner.job import RunInput
+
+__all__ = ["JOB_PROPERTIES", "JobPropertiesError", "artifacts_path", "job_from_properties"]
+
+#: What the ForceScheduler declares (undeclared parameters are silently dropped by Buildbot).
+JOB_PROPERTIES = ("item", "item_type", "taskname", "arch", "uuid")
+_TASKNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+class JobPropertiesError(ValueError):
+    """A build's properties cannot make a job (a job error: the build is never retried)."""
+
+
+def job_from_properties(props: dict[str, Any]) -> dict[str, str]:
+    """The Job dict ``{item, item_type, taskname, arch, uuid}`` of a build.
+
+    Raises:
+        JobPropertiesError: naming every bad property.
+    """
+    problems = []
+    taskname = props.get("taskname") or ""
+    if not isinstance(taskname, str) or not _TASKNAME.fullmatch(taskname):
+        problems.append(
+            f"taskname {taskname!r} must be a check's folder name (letters, digits, '.', '_', '-')"
+        )
+    if not props.get("uuid"):
+        problems.append("uuid is required (it names the artifacts and the ResultsDB group)")
+    try:
+        run = RunInput.from_dict(
+            {key: props.get(key) or None for key in ("item", "item_type", "arch", "uuid")}
+        )
+    except InputError as err:
+        problems.append(str(err).removeprefix("runner input: "))
+        run = None
+    if run is None or problems:
+        raise JobPropertiesError("build properties: " + "; ".join(problems))
+    return {
+        "item": run.item,
+        "item_type": run.item_type,
+        "taskname": str(taskname),
+        "arch": run.arch,
+        "uuid": run.uuid,
+    }
+
+
+def artifacts_path(artifacts_dir: str | Path, uuid: str) -> Path:
+    """``<artifacts_dir>/<uuid>``, for a uuid already checked by ``job_from_properties``."""
+    path = Path(artifacts_dir) / uuid
+    if path.parent != Path(artifacts_dir) or uuid in (".", ".."):
+        raise JobPropertiesError(f"uuid {uuid!r} does not name a folder")
+    return path
