@@ -1,0 +1,199 @@
+"""The repo's master.cfg in a real Buildbot master and worker, reporting to a real ResultsDB.
+
+Builds are forced through the ForceScheduler's JSON-RPC (what the trigger's buildbot backend
+does); each test then reads the build from Buildbot's REST API, the results from ResultsDB and
+the logs over HTTP from the artifacts server.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+import uuid as uuid_module
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from buildbot_stack import BuildbotStack
+from rdb_server import ResultsDBServer, start_server, stop_server
+
+SUCCESS, FAILURE, EXCEPTION, CANCELLED = 0, 2, 4, 6
+
+
+@pytest.fixture(scope="module")
+def rdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ResultsDBServer]:
+    folder = tmp_path_factory.mktemp("master-rdb")
+    proc, server = start_server(f"sqlite:///{folder / 'r.sqlite'}", folder / "log")
+    yield server
+    stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def stack(
+    rdb: ResultsDBServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BuildbotStack]:
+    folder = tmp_path_factory.mktemp("buildbot")
+    (folder / "artifacts").mkdir()
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(folder / "artifacts")
+    )
+    artifacts = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=artifacts.serve_forever, daemon=True).start()
+    stack = BuildbotStack(
+        folder,
+        resultsdb_url=rdb.root,
+        artifacts_url=f"http://127.0.0.1:{artifacts.server_address[1]}",
+        arches=["noarch", "x86_64", "aarch64"],
+    )
+    try:
+        yield stack.start()
+    finally:
+        stack.stop()
+        artifacts.shutdown()
+
+
+def new_uuid() -> str:
+    return str(uuid_module.uuid4())
+
+
+def results(rdb: ResultsDBServer, group: str) -> list[dict[str, Any]]:
+    response = requests.get(f"{rdb.api}/results", params={"groups": group}, timeout=10)
+    return list(response.json()["data"])
+
+
+def job(**overrides: str) -> dict[str, str]:
+    return {
+        "item": "xchat-0.5-1.fc20",
+        "item_type": "koji_build",
+        "taskname": "nvr-sanity",
+        "arch": "x86_64",
+        "uuid": new_uuid(),
+        **overrides,
+    }
+
+
+def test_assert_passing_check_reported_with_links(
+    stack: BuildbotStack, rdb: ResultsDBServer
+) -> None:
+    props = job()
+    build = stack.wait_build(stack.force_ok(**props))
+    assert build["results"] == SUCCESS, stack.log(build["buildid"], "runtask")
+    [result] = results(rdb, props["uuid"])
+    assert (result["testcase"]["name"], result["outcome"]) == ("dist.nvr-sanity", "PASSED")
+    log = requests.get(result["ref_url"], timeout=10)
+    assert log.status_code == 200 and "PASS name: 'xchat'" in log.text
+    group = requests.get(f"{rdb.api}/groups/{props['uuid']}", timeout=10).json()
+    assert (
+        group["ref_url"] == f"{stack.url}#/builders/{build['builderid']}/builds/{build['number']}"
+    )
+    assert (stack.artifacts_dir / props["uuid"] / "execution.json").is_file()
+    # The worker keeps no run once it is uploaded and reported.
+    assert not (stack.worker_dir / "x86_64" / "runs" / props["uuid"]).exists()
+    runtask_log = stack.log(build["buildid"], "runtask")
+    assert "CHECKLINE_MASTER_CONFIG" not in runtask_log  # no environment in logs
+
+
+def test_assert_shell_metacharacters_stay_data(
+    stack: BuildbotStack, rdb: ResultsDBServer, tmp_path: Path
+) -> None:
+    marker = tmp_path / "pwned"
+    item = f"foo$(touch {marker});`touch {marker}`|x'\"-1-1.fc41"
+    props = job(item=item, taskname="dummy", arch="noarch")
+    build = stack.wait_build(stack.force_ok(**props))
+    assert build["results"] == SUCCESS, stack.log(build["buildid"], "runtask")
+    [result] = results(rdb, props["uuid"])
+    assert result["data"]["item"] == [item]
+    assert not marker.exists()
+
+
+def test_assert_one_builder_per_arch_each_result_its_arch(
+    stack: BuildbotStack, rdb: ResultsDBServer
+) -> None:
+    jobs = [job(taskname="dummy", arch=arch) for arch in ("noarch", "x86_64", "aarch64")]
+    requests_ = [stack.force_ok(**props) for props in jobs]
+    builds = [stack.wait_build(brid) for brid in requests_]
+    names = {b["builderid"]: b for b in stack.get("builders")["builders"]}
+    assert [names[b["builderid"]]["name"] for b in builds] == ["noarch", "x86_64", "aarch64"]
+    for props in jobs:
+        [result] = results(rdb, props["uuid"])
+        assert result["data"]["arch"] == [props["arch"]]
+
+
+def test_assert_duplicate_uuid_refused_and_recorded(
+    stack: BuildbotStack, rdb: ResultsDBServer
+) -> None:
+    props = job(taskname="dummy")
+    first = stack.wait_build(stack.force_ok(**props))
+    assert first["results"] == SUCCESS
+    before = (stack.artifacts_dir / props["uuid"] / "results.tap").read_text()
+    second = stack.wait_build(stack.force_ok(**{**props, "item": "other-1-1.fc41"}))
+    assert second["results"] == FAILURE
+    assert second["state_string"] == "failed duplicate uuid: not run (failure)"
+    detail = stack.get(f"builds/{second['buildid']}", property="duplicate_uuid")
+    assert detail["builds"][0]["properties"]["duplicate_uuid"][0] is True
+    steps = stack.steps(second["buildid"])
+    assert "runtask" not in steps  # never started
+    assert steps["upload artifacts"]["results"] == 3  # SKIPPED
+    assert steps["report"]["results"] == 3
+    assert (stack.artifacts_dir / props["uuid"] / "results.tap").read_text() == before
+    assert len(results(rdb, props["uuid"])) == 1
+
+
+@pytest.mark.parametrize("bad", [{"uuid": "../../escape"}, {"taskname": "../dummy"}])
+def test_assert_bad_properties_run_nothing(stack: BuildbotStack, bad: dict[str, str]) -> None:
+    props = job(**{"taskname": "dummy", **bad})
+    build = stack.wait_build(stack.force_ok(**props))
+    assert build["results"] == FAILURE, stack.log(build["buildid"], "runtask")[-1500:]
+    assert build["state_string"] == "failed bad job properties (failure)"
+    steps = stack.steps(build["buildid"])
+    assert "runtask" not in steps
+    assert all(steps[name]["results"] == 3 for name in ("upload artifacts", "report", "cleanup"))
+    assert not (stack.folder / "escape").exists()
+
+
+def test_assert_failing_check_colours_build_failed(
+    stack: BuildbotStack, rdb: ResultsDBServer
+) -> None:
+    props = job(taskname="failing")
+    build = stack.wait_build(stack.force_ok(**props))
+    assert build["results"] == FAILURE, stack.log(build["buildid"], "runtask")[-1500:]
+    assert [r["outcome"] for r in results(rdb, props["uuid"])] == ["FAILED"]
+
+
+def test_assert_execution_error_is_exception_and_crashed(
+    stack: BuildbotStack, rdb: ResultsDBServer
+) -> None:
+    props = job(taskname="crashing")
+    build = stack.wait_build(stack.force_ok(**props))
+    assert build["results"] == EXCEPTION
+    outcomes = sorted(r["outcome"] for r in results(rdb, props["uuid"]))
+    assert outcomes == ["CRASHED", "CRASHED"]  # the recorded verdict, and the run's own
+
+
+def test_assert_cancelled_build_reports_aborted(stack: BuildbotStack, rdb: ResultsDBServer) -> None:
+    props = job(taskname="sleeping")
+    brid = stack.force_ok(**props)
+    buildid = None
+    for _ in range(300):
+        builds = stack.get(f"buildrequests/{brid}/builds")["builds"]
+        if builds:
+            buildid = builds[0]["buildid"]
+            step = stack.steps(buildid).get("runtask")
+            if step and step["started_at"] and (stack.worker_dir / "x86_64" / "runs").exists():
+                break
+        threading.Event().wait(0.1)
+    assert buildid is not None
+    threading.Event().wait(1.0)  # the runner is in its sleeping action
+    stop = requests.post(
+        f"{stack.url}api/v2/builds/{buildid}",
+        json={"jsonrpc": "2.0", "method": "stop", "id": 1, "params": {"reason": "test"}},
+        timeout=10,
+    )
+    assert stop.status_code == 200, stop.text
+    build = stack.wait_build(brid)
+    assert build["results"] == CANCELLED
+    outcomes = sorted(r["outcome"] for r in results(rdb, props["uuid"]))
+    assert outcomes == ["ABORTED", "ABORTED"]
