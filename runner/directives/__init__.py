@@ -1,6 +1,6 @@
 """Directives: the registry and the built-in directives, registered explicitly here."""
 
-from . import dummy, exitcode, python, results, shell
+from . import dummy, exitcode, koji, python, results, shell
 from .base import (
     REGISTRY,
     Directive,
@@ -19,6 +19,7 @@ __all__ = [
     "directive",
     "dummy",
     "exitcode",
+    "koji",
     "python",
     "results",
     "shell",
