@@ -1,6 +1,6 @@
 """Directives: the registry and the built-in directives, registered explicitly here."""
 
-from . import dummy, exitcode, koji, python, results, shell
+from . import bodhi, dummy, exitcode, koji, python, results, shell
 from .base import (
     REGISTRY,
     Directive,
@@ -16,6 +16,7 @@ __all__ = [
     "DirectiveParams",
     "DirectiveRegistry",
     "UnknownDirective",
+    "bodhi",
     "directive",
     "dummy",
     "exitcode",

@@ -31,7 +31,7 @@ from .rpmfiles import (
 if TYPE_CHECKING:
     from ..context import RunContext
 
-__all__ = ["Downloads", "Koji", "KojiParams", "download_build", "target_directory"]
+__all__ = ["Arch", "Downloads", "Koji", "KojiParams", "download_build", "target_directory"]
 
 Arch = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
 

@@ -17,6 +17,7 @@ import pytest
 
 from runner.context import RunContext
 from runner.job import RunInput
+from tests.standins.bodhi import BodhiStandin
 from tests.standins.koji import KojiStandin
 from tests.standins.rpms import build_koji_tree, rpmbuild_available
 
@@ -65,3 +66,19 @@ def make_ctx(tmp_path: Path) -> MakeCtx:
         return RunContext(**fields)
 
     return make
+
+
+#: The Bodhi stand-in's updates (their builds are on the Koji stand-in, but the last one).
+UPDATES = {
+    "FEDORA-2024-c1ea11": ["checkline-clean-1.0-1.fc40", "checkline-multi-1.0-1.fc40"],
+    "FEDORA-2024-90057": ["checkline-clean-1.0-1.fc40", "checkline-gone-1.0-1.fc40"],
+}
+
+
+@pytest.fixture
+def bodhi(monkeypatch: pytest.MonkeyPatch) -> Iterator[BodhiStandin]:
+    """A Bodhi stand-in with ``UPDATES``, the runner's CHECKLINE_BODHI_URL pointing at it."""
+    server = BodhiStandin({alias: list(nvrs) for alias, nvrs in UPDATES.items()}).start()
+    monkeypatch.setenv("CHECKLINE_BODHI_URL", server.url)
+    yield server
+    server.stop()
