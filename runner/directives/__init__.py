@@ -1,6 +1,6 @@
 """Directives: the registry and the built-in directives, registered explicitly here."""
 
-from . import bodhi, dummy, exitcode, koji, python, results, shell
+from . import bodhi, distgit, dummy, exitcode, koji, python, results, shell
 from .base import (
     REGISTRY,
     Directive,
@@ -18,6 +18,7 @@ __all__ = [
     "UnknownDirective",
     "bodhi",
     "directive",
+    "distgit",
     "dummy",
     "exitcode",
     "koji",

@@ -22,7 +22,7 @@ from ..errors import ActionTimeout, DirectiveError
 from ..process import CancelToken
 from .rpmfiles import LEAD_SIZE, header_offset
 
-__all__ = ["Expected", "RetryPolicy", "download", "verify"]
+__all__ = ["Expected", "HTTPStatusError", "RetryPolicy", "download", "verify"]
 
 _CHUNK = 1 << 16
 _TIMEOUT = (15, 60)  # connect, read (seconds)
@@ -43,6 +43,15 @@ class RetryPolicy:
     attempts: int = 4
     #: Seconds before the second attempt; doubled before each later one.
     wait: float = 2.0
+
+
+class HTTPStatusError(DirectiveError):
+    """The server answered a status no retry can change (404, 403, ...)."""
+
+    def __init__(self, url: str, status: int) -> None:
+        super().__init__(f"{url}: HTTP {status}")
+        self.url = url
+        self.status = status
 
 
 class _Transient(Exception):
@@ -92,7 +101,7 @@ def _fetch(
             if answer.status_code in _TRANSIENT_STATUS:
                 raise _Transient(f"HTTP {answer.status_code}")
             if answer.status_code not in (200, 206):
-                raise DirectiveError(f"{url}: HTTP {answer.status_code}")
+                raise HTTPStatusError(url, answer.status_code)
             if answer.status_code == 200:
                 offset = 0  # the server ignored the range: take the whole file
             mode = "ab" if offset else "wb"
@@ -122,18 +131,25 @@ def download(
 ) -> Path:
     """Fetch ``url`` to ``dest`` (verified against ``expected``) and return ``dest``.
 
+    A file already at ``dest`` is kept when it verifies against ``expected`` (only when
+    ``expected`` says something; else the file is fetched again).
+
     Raises:
-        DirectiveError: a non-transient HTTP answer (404, 403, ...), or every attempt failed
+        HTTPStatusError: a non-transient HTTP answer (404, 403, ...).
+        DirectiveError: every attempt failed
             (``transient`` then says a later run may succeed), or the file never verified.
         ActionTimeout: past ``deadline`` (``time.monotonic()``).
         RunCancelled: ``cancel`` was set.
     """
     cancel = cancel or CancelToken()
     log = log or logging.getLogger(__name__)
-    if dest.is_file() and verify(dest, expected) is None:
+    part = dest.with_name(dest.name + ".part")
+    if expected.size is None and not expected.sigmd5:
+        # Nothing to check a file from an earlier run against: fetch it whole, afresh.
+        part.unlink(missing_ok=True)
+    elif dest.is_file() and verify(dest, expected) is None:
         log.info("%s: already downloaded and verified", dest.name)
         return dest
-    part = dest.with_name(dest.name + ".part")
     problem = ""
     bad_file = False
     for attempt in range(1, policy.attempts + 1):

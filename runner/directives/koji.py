@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..errors import DirectiveError
 from .base import Directive, DirectiveParams, directive
-from .download import Expected, download
+from .download import Expected, HTTPStatusError, download
 from .kojihub import KojiHub, ServiceConfig, service_config
 from .rpmfiles import (
     ArchSelection,
@@ -157,8 +157,8 @@ def download_build(
                 raise DirectiveError(f"the Koji hub gave an {err}; refused") from err
             try:
                 download(http, url, dest, policy=config.retry, cancel=ctx.cancel, log=ctx.log)
-            except DirectiveError as err:
-                if err.transient:
+            except HTTPStatusError as err:
+                if err.status != 404:
                     raise
                 ctx.log.warning("no build log for %s: %s", arch, err)
                 done.log_errors.append(arch)

@@ -18,6 +18,7 @@ import pytest
 from runner.context import RunContext
 from runner.job import RunInput
 from tests.standins.bodhi import BodhiStandin
+from tests.standins.distgit import DistgitStandin, populate
 from tests.standins.koji import KojiStandin
 from tests.standins.rpms import build_koji_tree, rpmbuild_available
 
@@ -80,5 +81,16 @@ def bodhi(monkeypatch: pytest.MonkeyPatch) -> Iterator[BodhiStandin]:
     """A Bodhi stand-in with ``UPDATES``, the runner's CHECKLINE_BODHI_URL pointing at it."""
     server = BodhiStandin({alias: list(nvrs) for alias, nvrs in UPDATES.items()}).start()
     monkeypatch.setenv("CHECKLINE_BODHI_URL", server.url)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def distgit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DistgitStandin]:
+    """A dist-git stand-in holding the stand-in specs; CHECKLINE_DISTGIT_URL points at it."""
+    server = DistgitStandin(populate(tmp_path / "distgit")).start()
+    monkeypatch.setenv("CHECKLINE_DISTGIT_URL", server.url)
+    monkeypatch.setenv("CHECKLINE_KOJI_RETRIES", "2")
+    monkeypatch.setenv("CHECKLINE_KOJI_RETRY_WAIT", "0.01")
     yield server
     server.stop()

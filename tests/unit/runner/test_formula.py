@@ -110,7 +110,8 @@ class TestLoadPlan:
             f"{src}:4: input.args[0]: 'koji_tag' is not given by this run (its item type is "
             "'koji_build'); run it with -t koji_tag",
             f"{src}:7: actions[0] (download): unknown directive 'shel'; did you mean 'shell'? "
-            "(known: bash, bodhi, dummy, exitcode, koji, python, results, resultsdb, shell)",
+            "(known: bash, bodhi, distgit, dummy, exitcode, koji, python, results, resultsdb, "
+            "shell)",
             f"{src}:10: actions[1] (lint): shell.commands[0][1]: '${{later}}' is not defined "
             "(it is exported by actions[3], which runs after this one)",
             f"{src}:11: actions[1] (lint): shell.timeout: unknown key; valid keys: commands, "
