@@ -6,7 +6,8 @@ false}``, the update holding ``alias``, ``title``, ``status``, ``type``, ``relea
 unknown alias with a 404 carrying Cornice's error body (``{"status": "error", "errors":
 [{"location": "url", "name": "id", "description": "Invalid update id"}]}``). This serves
 exactly that from a dict ``{alias: [nvr, ...]}``; tests may inject statuses
-(``server.statuses[alias] = [503]``) and read ``server.requests`` (raw request paths).
+(``server.statuses[alias] = [503]``) or raw answers (``server.raw[alias] = (200, b"...")``)
+and read ``server.requests`` (raw request paths).
 
 From a shell::
 
@@ -64,6 +65,8 @@ class BodhiStandin:
     ) -> None:
         self.updates = updates
         self.statuses: dict[str, list[int]] = {}
+        #: Raw answers (status, body) for an alias, instead of its update JSON.
+        self.raw: dict[str, tuple[int, bytes]] = {}
         self.requests: list[str] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
@@ -91,7 +94,7 @@ class BodhiStandin:
         if self._thread:
             self._thread.join(5)
 
-    def answer(self, raw_path: str) -> tuple[int, dict[str, Any]]:
+    def answer(self, raw_path: str) -> tuple[int, Any]:
         with self._lock:
             self.requests.append(raw_path)
         path = urlsplit(raw_path).path
@@ -103,6 +106,8 @@ class BodhiStandin:
             injected = queue.pop(0) if queue else None
         if injected is not None:
             return injected, {"status": "error", "errors": [{"description": "injected"}]}
+        if alias in self.raw:
+            return self.raw[alias]
         if alias not in self.updates:
             error = {"location": "url", "name": "id", "description": "Invalid update id"}
             return 404, {"status": "error", "errors": [error]}
@@ -119,7 +124,7 @@ class BodhiStandin:
 
             def do_GET(self) -> None:
                 status, body = standin.answer(self.path)
-                payload = json.dumps(body).encode("utf-8")
+                payload = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
                 self.send_response(HTTPStatus(status))
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))

@@ -141,6 +141,10 @@ class Faults:
     corrupt: set[str] = field(default_factory=set)
     #: Answer these HTTP statuses first, one per request, before serving the file.
     statuses: dict[str, list[int]] = field(default_factory=dict)
+    #: Hub calls answered first, one per call, with this raw (status, body) instead.
+    hub_answers: list[tuple[int, bytes]] = field(default_factory=list)
+    #: Hub methods that answer a Koji fault (koji.GenericError) with this message.
+    method_faults: dict[str, str] = field(default_factory=dict)
 
 
 class _GenericError(Exception):
@@ -278,6 +282,8 @@ class KojiStandin:
     def call(self, method: str, params: tuple[Any, ...]) -> Any:
         if method not in self._METHODS:
             raise _GenericError(f"Invalid method: {method}")
+        if method in self.faults.method_faults:
+            raise _GenericError(self.faults.method_faults[method])
         args, kwargs = koji.decode_args(*params)
         return getattr(self, method)(*args, **kwargs)
 
@@ -298,6 +304,15 @@ class KojiStandin:
                     self._plain(HTTPStatus.NOT_FOUND, b"not found\n")
                     return
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                injected = standin._next_hub_answer()
+                if injected is not None:
+                    status, raw = injected
+                    self.send_response(HTTPStatus(status))
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                    return
                 try:
                     params, method = loads(body)
                     result = dumps((standin.call(method, params),), methodresponse=1, allow_none=1)
@@ -375,6 +390,10 @@ class KojiStandin:
         with self._lock:
             queue = self.faults.statuses.get(rel)
             return queue.pop(0) if queue else None
+
+    def _next_hub_answer(self) -> tuple[int, bytes] | None:
+        with self._lock:
+            return self.faults.hub_answers.pop(0) if self.faults.hub_answers else None
 
     def _take_cut(self, rel: str) -> int | None:
         with self._lock:

@@ -119,6 +119,31 @@ def test_other_http_errors_are_not_retried(
     assert len(bodhi.requests) == 1
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"<html>maintenance</html>", "not JSON: Expecting value: line 1 column 1 (char 0)"),
+        (b'{"updates": []}', None),
+    ],
+    ids=["not-json", "other-shape"],
+)
+def test_answers_that_are_not_an_update(
+    koji: KojiStandin, bodhi: BodhiStandin, make_ctx: MakeCtx, body: bytes, message: str | None
+) -> None:
+    """Assert a 200 without Bodhi's update JSON is a non-transient error naming it."""
+    bodhi.raw["FEDORA-2024-c1ea11"] = (200, body)
+    with pytest.raises(DirectiveError) as caught:
+        run(make_ctx(), update_id="FEDORA-2024-c1ea11", arch="x86_64")
+    expected = (
+        f"{bodhi.url}/updates/FEDORA-2024-c1ea11: {message}"
+        if message
+        else "Bodhi update 'FEDORA-2024-c1ea11': unexpected answer:"
+        " no 'update.builds' list in the answer"
+    )
+    assert str(caught.value) == expected
+    assert caught.value.transient is False
+
+
 def test_unreachable_bodhi(
     koji: KojiStandin, make_ctx: MakeCtx, monkeypatch: pytest.MonkeyPatch
 ) -> None:

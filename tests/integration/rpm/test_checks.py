@@ -117,6 +117,25 @@ class TestRpmlint:
         )
         assert [v["outcome"] for v in verdicts] == ["CRASHED"]
 
+    @pytest.mark.parametrize("nasty", ["$(touch MARKER)-1-1.fc40", "x;touch MARKER-1-1.fc40"])
+    def test_item_is_data(
+        self,
+        koji: KojiStandin,
+        script: Path,
+        checks_dir: Path,
+        tmp_path: Path,
+        nasty: str,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Assert a hostile NVR reaches Koji only as a string: nothing runs, no such build."""
+        monkeypatch.chdir(tmp_path)
+        code, execution, _, _ = checkline_run(script, checks_dir / "rpmlint", nasty, tmp_path)
+        assert code == 3
+        assert execution["message"].endswith(
+            f"Koji build {nasty!r} does not exist (hub {koji.hub_url})"
+        )
+        assert not list(tmp_path.rglob("MARKER*"))
+
     def test_unreachable_koji_is_an_execution_error(
         self,
         koji: KojiStandin,

@@ -15,7 +15,7 @@ import pytest
 
 from runner.context import RunContext
 from runner.directives.koji import Koji
-from runner.errors import DirectiveError, ItemNotFound, RunCancelled
+from runner.errors import ActionTimeout, DirectiveError, ItemNotFound, RunCancelled
 from runner.process import CancelToken
 from tests.standins.koji import KojiStandin
 
@@ -191,6 +191,53 @@ class TestFailures:
             download(make_ctx(), arch="all")
         assert caught.value.transient is False
         assert str(caught.value) == f"{koji.url}/elsewhere did not answer as a Koji hub (HTTP 404)"
+
+    def test_hub_fault_is_an_execution_error(self, koji: KojiStandin, make_ctx: MakeCtx) -> None:
+        """Assert a Koji fault (koji.GenericError) is a non-transient error naming the call."""
+        koji.faults.method_faults["listRPMs"] = "database is on fire"
+        with pytest.raises(DirectiveError) as caught:
+            download(make_ctx(), arch="all")
+        assert str(caught.value) == f"Koji hub {koji.hub_url}: listRPMs failed: database is on fire"
+        assert caught.value.transient is False
+
+    def test_hub_5xx_is_retried_by_koji(self, koji: KojiStandin, make_ctx: MakeCtx) -> None:
+        """Assert koji.ClientSession retries a 503 (anon_retry), then the call goes through."""
+        koji.faults.hub_answers[:] = [(503, b"busy"), (503, b"busy")]
+        out = download(make_ctx(), arch="x86_64")
+        assert len(out["downloaded_rpms"]) == 2
+        assert koji.faults.hub_answers == []
+
+    def test_hub_5xx_past_the_retries(self, koji: KojiStandin, make_ctx: MakeCtx) -> None:
+        """Assert a hub answering 503 to every attempt is a transient execution error."""
+        koji.faults.hub_answers[:] = [(503, b"busy")] * 3
+        with pytest.raises(DirectiveError) as caught:
+            download(make_ctx(), arch="x86_64")
+        assert str(caught.value) == f"the Koji hub {koji.hub_url} failed: HTTP 503"
+        assert caught.value.transient is True
+
+    def test_hub_answering_html(self, koji: KojiStandin, make_ctx: MakeCtx) -> None:
+        """Assert a 200 that is not XML-RPC (a login page, a proxy) is not taken for data.
+
+        koji.ClientSession retries it like any error, so every attempt gets the page.
+        """
+        koji.faults.hub_answers[:] = [(200, b"<html><body>Welcome</html>")] * 3
+        with pytest.raises(DirectiveError) as caught:
+            download(make_ctx(), arch="x86_64")
+        assert str(caught.value) == (
+            f"{koji.hub_url} did not answer as a Koji hub"
+            " (not XML-RPC: mismatched tag: line 1, column 21)"
+        )
+        assert caught.value.transient is False
+
+    def test_action_timeout_stops_a_download(self, koji: KojiStandin, make_ctx: MakeCtx) -> None:
+        """Assert the action's timeout applies to downloads (ActionTimeout, transient)."""
+        with pytest.raises(ActionTimeout) as caught:
+            download(make_ctx(timeout=1e-9), arch="x86_64")
+        assert str(caught.value) == (
+            f"download of {koji.topurl}/packages/checkline-multi/1.0/1.fc40/x86_64/"
+            "checkline-multi-1.0-1.fc40.x86_64.rpm ran past the action's timeout"
+        )
+        assert caught.value.transient is True
 
     def test_malicious_rpm_name_never_escapes(self, koji: KojiStandin, make_ctx: MakeCtx) -> None:
         """Assert an RPM named ../../x by the hub is refused, and nothing is written outside."""
