@@ -1,4 +1,4 @@
-"""Offline stand-ins for Koji and Bodhi: TEST TOOLS, not part of Checkline.
+"""Offline stand-ins for Koji, Bodhi and dist-git: TEST TOOLS, not part of Checkline.
 
 They exist so that the koji and bodhi directives and the checks built on them can be run
 here, where the real Fedora services cannot be reached, with the real client libraries
@@ -11,9 +11,11 @@ used by product code.
 * ``koji``: a Koji hub stand-in (the XML-RPC calls the directives make) that also serves
   the files, with fault injection for tests (cut connections, corrupt files, 5xx answers).
 * ``bodhi``: a Bodhi stand-in serving ``GET /updates/<alias>`` in Bodhi's JSON shape.
+* ``distgit``: a dist-git stand-in serving Pagure's raw file URLs over a directory.
 
-From a shell (the offline demo does this)::
+From a shell (as the offline demo, a later issue, will)::
 
     python -m tests.standins.koji --root /tmp/koji --build-rpms --port 8081
     python -m tests.standins.bodhi --port 8082 --update FEDORA-2024-0001=checkline-clean-1.0-1.fc40
+    python -m tests.standins.distgit --root /tmp/distgit --populate --port 8083
 """
