@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 from ..errors import DirectiveError, ItemNotFound
 from .base import Directive, DirectiveParams, directive
 from .download import RetryPolicy
-from .koji import Arch, Downloads, download_build, target_directory
+from .koji import Arch, Downloads, action_deadline, download_build, target_directory
 from .kojihub import KojiHub, service_config
 from .rpmfiles import select_arches
 
@@ -47,7 +47,8 @@ def update_builds(update: Any) -> list[str]:
     Raises:
         ValueError: the answer does not have Bodhi's shape.
     """
-    builds = update.get("update", {}).get("builds") if isinstance(update, dict) else None
+    inner = update.get("update") if isinstance(update, dict) else None
+    builds = inner.get("builds") if isinstance(inner, dict) else None
     if not isinstance(builds, list):
         raise ValueError("no 'update.builds' list in the answer")
     nvrs = []
@@ -133,8 +134,18 @@ class Bodhi(Directive[BodhiParams]):
                 ) from err
             ctx.log.info("Bodhi update %s: %s", params.update_id, ", ".join(nvrs) or "no builds")
             hub = KojiHub(config)
+            deadline = action_deadline(ctx)
             for nvr in nvrs:
+                build = hub.build(nvr)
                 download_build(
-                    hub, http, config, hub.build(nvr), selection, directory, ctx, into=done
+                    hub,
+                    http,
+                    config,
+                    build,
+                    selection,
+                    directory,
+                    ctx,
+                    deadline=deadline,
+                    into=done,
                 )
         return {"downloaded_rpms": done.export()["downloaded_rpms"]}

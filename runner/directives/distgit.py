@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
@@ -14,6 +13,7 @@ from pydantic import Field, model_validator
 from ..errors import DirectiveError, ItemNotFound
 from .base import Directive, DirectiveParams, directive
 from .download import HTTPStatusError, download
+from .koji import action_deadline
 from .kojihub import service_config
 from .rpmfiles import split_nvr
 
@@ -118,7 +118,7 @@ class Distgit(Directive[DistgitParams]):
         locals_ = params.localpath or [PurePosixPath(p).name for p in paths]
         target = ctx.workdir / params.target_dir if params.target_dir else ctx.workdir
         target = target.resolve()
-        deadline = time.monotonic() + ctx.timeout if ctx.timeout else None
+        deadline = action_deadline(ctx)
         downloaded: list[str] = []
         with requests.Session() as http:
             for path, local in zip(paths, locals_, strict=True):

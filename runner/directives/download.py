@@ -104,6 +104,12 @@ def _fetch(
                 raise HTTPStatusError(url, answer.status_code)
             if answer.status_code == 200:
                 offset = 0  # the server ignored the range: take the whole file
+            elif not answer.headers.get("Content-Range", "").startswith(f"bytes {offset}-"):
+                part.unlink(missing_ok=True)  # not the part we asked for: start over
+                raise _Transient(
+                    f"HTTP 206 with Content-Range {answer.headers.get('Content-Range')!r}"
+                    f" for bytes={offset}-; starting over"
+                )
             mode = "ab" if offset else "wb"
             with open(part, mode) as out:
                 out.truncate(offset)

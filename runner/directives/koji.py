@@ -31,7 +31,15 @@ from .rpmfiles import (
 if TYPE_CHECKING:
     from ..context import RunContext
 
-__all__ = ["Arch", "Downloads", "Koji", "KojiParams", "download_build", "target_directory"]
+__all__ = [
+    "Arch",
+    "Downloads",
+    "Koji",
+    "KojiParams",
+    "action_deadline",
+    "download_build",
+    "target_directory",
+]
 
 Arch = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
 
@@ -95,6 +103,11 @@ def target_directory(target_dir: str | None, ctx: RunContext) -> Path:
     return path.resolve()
 
 
+def action_deadline(ctx: RunContext) -> float | None:
+    """When the action's ``timeout`` ends, on ``time.monotonic()``'s clock (None: never)."""
+    return time.monotonic() + ctx.timeout if ctx.timeout else None
+
+
 def _inside(directory: Path, name: str) -> Path:
     """``directory/name``, refusing any name that would land elsewhere."""
     path = (directory / name).resolve()
@@ -114,15 +127,17 @@ def download_build(
     *,
     debuginfo: bool = False,
     build_log: bool = False,
+    deadline: float | None = None,
     into: Downloads | None = None,
 ) -> Downloads:
     """Download the selected RPMs (and build logs) of one build into ``directory``.
+
+    ``deadline`` (``time.monotonic()``) is the action's: past it, ``ActionTimeout``.
 
     Raises:
         DirectiveError: the hub gave an unsafe name, or a download failed.
     """
     done = into or Downloads()
-    deadline = time.monotonic() + ctx.timeout if ctx.timeout else None
     rpms = select_rpms(hub.rpms(build, selection.arches), selection, debuginfo=debuginfo)
     ctx.log.info("%s: %d RPM(s) to download", build.get("nvr"), len(rpms))
     for rpm in rpms:
@@ -156,7 +171,15 @@ def download_build(
             except UnsafeName as err:
                 raise DirectiveError(f"the Koji hub gave an {err}; refused") from err
             try:
-                download(http, url, dest, policy=config.retry, cancel=ctx.cancel, log=ctx.log)
+                download(
+                    http,
+                    url,
+                    dest,
+                    policy=config.retry,
+                    cancel=ctx.cancel,
+                    deadline=deadline,
+                    log=ctx.log,
+                )
             except HTTPStatusError as err:
                 if err.status != 404:
                     raise
@@ -210,6 +233,7 @@ class Koji(Directive[KojiParams]):
             assert params.koji_build is not None  # noqa: S101 - ensured by KojiParams
             builds = self._builds(hub, params.action, params.koji_build, ctx)
         done = Downloads()
+        deadline = action_deadline(ctx)
         with requests.Session() as http:
             for build in builds:
                 download_build(
@@ -222,6 +246,7 @@ class Koji(Directive[KojiParams]):
                     ctx,
                     debuginfo=params.debuginfo,
                     build_log=params.build_log,
+                    deadline=deadline,
                     into=done,
                 )
         return done.export()

@@ -141,6 +141,10 @@ class Faults:
     corrupt: set[str] = field(default_factory=set)
     #: Answer these HTTP statuses first, one per request, before serving the file.
     statuses: dict[str, list[int]] = field(default_factory=dict)
+    #: Answer a Range request for these with the whole file (200), as some servers do.
+    ignore_range: set[str] = field(default_factory=set)
+    #: Answer a Range request for these with 206 and the whole file (a wrong Content-Range).
+    wrong_range: set[str] = field(default_factory=set)
     #: Hub calls answered first, one per call, with this raw (status, body) instead.
     hub_answers: list[tuple[int, bytes]] = field(default_factory=list)
     #: Hub methods that answer a Koji fault (koji.GenericError) with this message.
@@ -355,12 +359,17 @@ class KojiStandin:
                     if start >= len(content):
                         self._plain(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, b"")
                         return
+                if rel in standin.faults.ignore_range:
+                    start = 0
+                partial = bool(start) or (rng is not None and rel in standin.faults.wrong_range)
+                if rel in standin.faults.wrong_range:
+                    start = 0
                 body = content[start:]
-                self.send_response(HTTPStatus.PARTIAL_CONTENT if start else HTTPStatus.OK)
+                self.send_response(HTTPStatus.PARTIAL_CONTENT if partial else HTTPStatus.OK)
                 self.send_header("Content-Type", "application/octet-stream")
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Accept-Ranges", "bytes")
-                if start:
+                if partial:
                     self.send_header(
                         "Content-Range", f"bytes {start}-{len(content) - 1}/{len(content)}"
                     )

@@ -293,6 +293,20 @@ class TestResilience:
         assert koji.file_requests("checkline-clean-1.0-1.fc40.noarch.rpm") == ["bytes=2500-"]
         assert Path(out["downloaded_rpms"][0]).read_bytes() == original
 
+    @pytest.mark.parametrize("fault", ["ignore_range", "wrong_range"])
+    def test_server_not_honouring_the_range(
+        self, koji: KojiStandin, make_ctx: MakeCtx, fault: str
+    ) -> None:
+        """Assert a 200 (whole file) or a 206 for another range never corrupts a resume."""
+        getattr(koji.faults, fault).add(CLEAN_NOARCH)
+        ctx = make_ctx()
+        original = (koji.root / CLEAN_NOARCH).read_bytes()
+        (ctx.workdir / "checkline-clean-1.0-1.fc40.noarch.rpm.part").write_bytes(original[:2500])
+        out = run(self.BUILD, ctx)
+        assert Path(out["downloaded_rpms"][0]).read_bytes() == original
+        expected = ["bytes=2500-"] if fault == "ignore_range" else ["bytes=2500-", None]
+        assert koji.file_requests("checkline-clean-1.0-1.fc40.noarch.rpm") == expected
+
     def test_verified_file_is_not_fetched_again(self, koji: KojiStandin, make_ctx: MakeCtx) -> None:
         ctx = make_ctx()
         run(self.BUILD, ctx)

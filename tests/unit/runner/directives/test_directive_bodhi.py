@@ -79,6 +79,7 @@ def test_update_builds_reads_rpm_builds() -> None:
     [
         ({"updates": []}, "no 'update.builds' list in the answer"),
         ([1, 2], "no 'update.builds' list in the answer"),
+        ({"update": ["builds"]}, "no 'update.builds' list in the answer"),
         ({"update": {"builds": [{"type": "rpm"}]}}, "a build without an 'nvr': {'type': 'rpm'}"),
     ],
 )
