@@ -10,8 +10,10 @@ DEMO_ARTIFACTS ?= artifacts/demo
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstalled whenever pyproject.toml changes.
+# Reinstalled whenever pyproject.toml changes. koji's gssapi dependency compiles against the
+# Kerberos headers, which ensure-build-deps.sh installs where missing.
 $(STAMP): pyproject.toml | $(BIN)/python
+	bash scripts/ensure-build-deps.sh
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
@@ -21,12 +23,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# System services (PostgreSQL, RabbitMQ) and tools (Chromium) the integration tests use, installed and
-# started where missing.
+# System services (PostgreSQL, RabbitMQ) and tools (Chromium; rpmbuild, rpm and rpmlint for the
+# Koji stand-in and the rpm checks) the integration tests use, installed and started where missing.
 services:
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-rabbitmq.sh
+	bash scripts/ensure-rpm-tools.sh
 
 test: lint services
 	$(BIN)/python -m pytest --integration

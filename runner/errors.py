@@ -1,7 +1,8 @@
 """The runner's errors, one class per kind of failure in DESIGN.md.
 
-* ``JobError`` (and ``FormulaError``, ``InputError``): the job can never succeed. Raised before
-  any action runs; the run is NOT_OK, exits 3 and is never retried.
+* ``JobError`` (and ``FormulaError``, ``InputError``, ``ItemNotFound``): the job can never
+  succeed. Raised before any action runs, or by a directive that finds the item names nothing
+  (a Koji build that does not exist); the run is NOT_OK, exits 3 and is never retried.
 * ``DirectiveError``: an execution error. This run could not finish (a tool crashed, a
   download timed out); its verdicts become CRASHED, it exits 2 and may be retried when
   ``transient``.
@@ -22,6 +23,7 @@ __all__ = [
     "FormulaError",
     "FormulaProblem",
     "InputError",
+    "ItemNotFound",
     "JobError",
     "ParamsError",
     "RunCancelled",
@@ -40,6 +42,13 @@ class JobError(RunnerError):
 
 class InputError(JobError):
     """The runner input (item, item type, arch, uuid, ...) is unusable."""
+
+
+class ItemNotFound(JobError):
+    """The item names nothing that exists: a Koji build or tag, a Bodhi update.
+
+    Raised by directives while running; no rerun can help, so it is a job error.
+    """
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Run a validated plan's actions in order; one ``except`` ladder decides the run's status.
 
-``DirectiveError`` -> CRASHED (an execution error), ``RunCancelled`` -> ABORTED, any other
+``DirectiveError`` -> CRASHED (an execution error), ``RunCancelled`` -> ABORTED, ``JobError``
+(a directive found that the item names nothing, e.g. a missing Koji build) -> JOB_ERROR, any other
 exception -> CRASHED with its traceback in the runner log (a bug, in a directive or here).
 A FAILED verdict is not an exception and does not stop the run.
 """
@@ -15,7 +16,7 @@ from typing import Any
 from checkline.outcomes import Outcome
 
 from .context import RunContext
-from .errors import DirectiveError, ParamsError, RunCancelled
+from .errors import DirectiveError, JobError, ParamsError, RunCancelled
 from .formula import Action, Plan
 from .variables import PlaceholderError, SubstitutionError, substitute
 
@@ -35,7 +36,7 @@ class RunStatus(enum.StrEnum):
     FINISHED = "FINISHED"  # ran to its end, whatever its verdicts
     CRASHED = "CRASHED"  # an execution error
     ABORTED = "ABORTED"  # cancelled
-    JOB_ERROR = "JOB_ERROR"  # the formula or input can never work; nothing ran
+    JOB_ERROR = "JOB_ERROR"  # the formula, input or item can never work; never retried
 
     @property
     def execution_status(self) -> str:
@@ -110,6 +111,10 @@ def execute(plan: Plan, ctx: RunContext, variables: dict[str, Any]) -> Execution
         label = _label(plan, record)
         _fail(execution, record, RunStatus.ABORTED, f"{label}{err}")
         ctx.log.error("%s%s", label, err)
+    except JobError as err:  # the item names nothing (a missing build): no rerun can help
+        label = _label(plan, record)
+        _fail(execution, record, RunStatus.JOB_ERROR, f"{label}{err}")
+        ctx.log.error("%s%s", label, err)
     except DirectiveError as err:
         label = _label(plan, record)
         _fail(execution, record, RunStatus.CRASHED, f"{label}{err}")
@@ -125,6 +130,8 @@ def execute(plan: Plan, ctx: RunContext, variables: dict[str, Any]) -> Execution
         ctx.log.exception("%sinternal error", label)
     if execution.status is RunStatus.FINISHED:
         execution.exit_code = max(requested)
+    elif execution.status is RunStatus.JOB_ERROR:
+        execution.exit_code = ExitCode.JOB_ERROR
     else:
         execution.exit_code = ExitCode.EXECUTION_ERROR
     return execution

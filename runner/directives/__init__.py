@@ -1,6 +1,6 @@
 """Directives: the registry and the built-in directives, registered explicitly here."""
 
-from . import dummy, exitcode, python, results, shell
+from . import bodhi, distgit, dummy, exitcode, koji, python, results, shell
 from .base import (
     REGISTRY,
     Directive,
@@ -16,9 +16,12 @@ __all__ = [
     "DirectiveParams",
     "DirectiveRegistry",
     "UnknownDirective",
+    "bodhi",
     "directive",
+    "distgit",
     "dummy",
     "exitcode",
+    "koji",
     "python",
     "results",
     "shell",

@@ -14,7 +14,7 @@ from reporting.tap import parse_tap
 from runner.api import run_job
 from runner.directives import Directive, DirectiveParams, DirectiveRegistry
 from runner.directives.dummy import Dummy
-from runner.errors import InputError, JobError
+from runner.errors import InputError, ItemNotFound, JobError
 from runner.process import CancelToken
 
 
@@ -279,3 +279,30 @@ def test_item_is_data_whatever_the_directive(
     _, verdicts = read_run(report.rundir)
     assert verdicts[0]["summary"] == f"{item}|{item}|{item}"
     assert not list(tmp_path.rglob("MARKER"))
+
+
+class Missing(Directive[DirectiveParams]):
+    name = "missing"
+    Params = DirectiveParams
+
+    def run(self, params: DirectiveParams, ctx: Any) -> Any:
+        raise ItemNotFound(f"Koji build {ctx.run.item!r} does not exist")
+
+
+def test_job_error_while_running_exits_3(tmp_path: Path) -> None:
+    """Assert a directive's JobError (a missing item) ends the run JOB_ERROR, exit 3, no retry."""
+    registry = DirectiveRegistry()
+    registry.register(Dummy)
+    registry.register(Missing)
+    formula = write_formula(tmp_path, "- dummy: {}\n- name: fetch\n  missing: {}\n- dummy: {}\n")
+    report = run_job(make_input(), formula, artifacts=tmp_path, registry=registry)
+    assert report.exit_code == 3
+    execution, verdicts = read_run(report.rundir)
+    assert execution["execution_status"] == "NOT_OK"
+    assert execution["status"] == "JOB_ERROR"
+    assert execution["message"] == (
+        "actions[1] (fetch): Koji build 'xchat-0.5-1.fc20' does not exist"
+    )
+    assert [a["status"] for a in execution["actions"]] == ["OK", "JOB_ERROR"]
+    assert [v["outcome"] for v in verdicts] == ["CRASHED"]
+    assert verdicts[0]["summary"] == execution["message"]
