@@ -198,7 +198,14 @@ class BuildbotStack:
         return response.json()
 
     def force(self, auth: tuple[str, str] | None = None, **properties: str) -> requests.Response:
-        """``POST /api/v2/forceschedulers/checkline`` (the JSON-RPC ``force`` call)."""
+        """``POST /api/v2/forceschedulers/checkline`` (the JSON-RPC ``force`` call).
+
+        With ``auth``, first logs in (``/auth/login`` with basic auth gives a session cookie:
+        Buildbot's API takes the session, not the credentials, as the trigger's client does).
+        """
+        session = requests.Session()
+        if auth is not None:
+            session.get(f"{self.url}auth/login", auth=auth, timeout=30)
         builder = properties.get("arch") or "noarch"
         body = {
             "jsonrpc": "2.0",
@@ -206,9 +213,7 @@ class BuildbotStack:
             "id": 1,
             "params": {"builderNames": [builder], "reason": "test", **properties},
         }
-        return requests.post(
-            f"{self.url}api/v2/forceschedulers/checkline", json=body, auth=auth, timeout=30
-        )
+        return session.post(f"{self.url}api/v2/forceschedulers/checkline", json=body, timeout=30)
 
     def force_ok(self, **properties: str) -> int:
         """Force a build; its build request id."""
