@@ -17,6 +17,7 @@ STAGES = {
     "run": "runner.cli:run_command",
     "report": "reporting.cli:report_command",
     "resultsdb": "resultsdb.cli:resultsdb_group",
+    "stack": "checkline.stack.cli:stack_group",
 }
 
 
@@ -39,4 +40,5 @@ def main() -> None:
     run: run a check formula locally (the runner).
     report: report a run's results to ResultsDB, with log URLs.
     resultsdb: serve the ResultsDB v2.0 API.
+    stack: the whole pipeline on this machine (up, status, down).
     """

@@ -1,6 +1,7 @@
 """Settings of Checkline's Buildbot master, from a TOML file and ``CHECKLINE_MASTER_*``.
 
-The file is ``$CHECKLINE_MASTER_CONFIG`` when set; every key may also come from the
+The file is ``$CHECKLINE_MASTER_CONFIG`` when set, else ``master.toml`` in the master's
+basedir (the current folder when Buildbot reads ``master.cfg``); every key may also come from the
 environment, ``CHECKLINE_MASTER_<KEY>`` (upper case; lists comma-separated; ``workers`` and
 ``users`` as JSON), which wins over the file. Unknown keys are refused with the valid list.
 
@@ -36,6 +37,9 @@ __all__ = ["ENV_PREFIX", "MasterSettings", "SettingsError", "Worker", "load_sett
 
 ENV_PREFIX = "CHECKLINE_MASTER_"
 CONFIG_ENV = "CHECKLINE_MASTER_CONFIG"
+#: The settings file Buildbot finds in the master's basedir without any environment (so that
+#: ``buildbot restart`` by hand reads the same settings).
+BASEDIR_FILE = "master.toml"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -173,12 +177,15 @@ def settings_from(values: dict[str, Any], source: str = "settings") -> MasterSet
 def load_settings(
     path: Path | None = None, environ: dict[str, str] | None = None
 ) -> MasterSettings:
-    """Settings from ``path`` (else ``$CHECKLINE_MASTER_CONFIG``, else none) and the
-    environment, which wins."""
+    """Settings from ``path`` (else ``$CHECKLINE_MASTER_CONFIG``, else ``master.toml`` in the
+    current folder, the master's basedir when Buildbot reads ``master.cfg``, else none) and
+    the environment, which wins."""
     env = dict(os.environ if environ is None else environ)
     values: dict[str, Any] = {}
     source = "environment"
     path = path or (Path(env[CONFIG_ENV]) if env.get(CONFIG_ENV) else None)
+    if path is None and Path(BASEDIR_FILE).is_file():
+        path = Path(BASEDIR_FILE)
     if path is not None:
         source = str(path)
         try:

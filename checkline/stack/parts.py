@@ -1,0 +1,366 @@
+"""The parts of the pipeline on one machine, each started, checked and stopped on its own.
+
+Every part runs in its own session (so it is stopped whole, by pid) and logs to
+``<state dir>/logs/<part>.log``. A part already running (a broker the machine runs, say) is
+used, not started, and ``down`` leaves it alone: ``PartState.started`` says which is which.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .settings import PROJECT, StackSettings
+
+__all__ = ["PARTS", "PartError", "PartState", "StackContext"]
+
+BIN = Path(sys.executable).parent
+
+
+class PartError(RuntimeError):
+    """A part could not start; the message names it and where its log is."""
+
+
+@dataclass
+class PartState:
+    url: str | None
+    pid: int | None
+    started: bool
+    log: str | None = None
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class StackContext:
+    state_dir: Path
+    settings: StackSettings
+
+    def log(self, part: str) -> Path:
+        folder = self.state_dir / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{part}.log"
+
+    def path(self, *parts: str) -> Path:
+        return self.state_dir.joinpath(*parts)
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state != "Z"
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str, log: Path | None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+    raise PartError(f"{what} did not come up within {timeout:.0f} s; log {log}:\n{tail}")
+
+
+def spawn(argv: list[str], log: Path, env: dict[str, str] | None = None) -> int:
+    """Start ``argv`` in a session of its own, output to ``log``; its pid."""
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            argv,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+    return proc.pid
+
+
+def stop_pid(pid: int | None, timeout: float = 20) -> None:
+    """SIGTERM the process group of ``pid``, then SIGKILL it after ``timeout``."""
+    if pid is None or not alive(pid):
+        return
+    _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if alive(pid):
+        _signal(pid, signal.SIGKILL)
+
+
+def _signal(pid: int, sig: int) -> None:
+    """Signal ``pid``'s whole group when it leads one (what ``spawn`` starts), else ``pid``
+    alone (a daemon that forked twice, as twistd does, leads no group)."""
+    try:
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _free_or_fail(port: int, what: str) -> None:
+    if port_open("127.0.0.1", port):
+        raise PartError(
+            f"{what}: port {port} on 127.0.0.1 is taken by another program; choose another "
+            f"in the stack's --config"
+        )
+
+
+# -- rabbitmq ----------------------------------------------------------------------------
+
+
+def rabbitmq_up(ctx: StackContext) -> PartState:
+    url = urlsplit(ctx.settings.amqp_url)
+    host, port = url.hostname or "127.0.0.1", url.port or 5672
+    public = f"amqp://{host}:{port}/"
+    if port_open(host, port):
+        return PartState(public, None, started=False, note="already running: used, not managed")
+    server = shutil.which("rabbitmq-server")
+    if server is None:
+        return PartState(
+            None, None, started=False,
+            note="RabbitMQ is not installed: feed messages with `checkline trigger replay`",
+        )  # fmt: skip
+    conf = ctx.path("rabbitmq")
+    conf.mkdir(parents=True, exist_ok=True)
+    (conf / "rabbitmq.conf").write_text(f"listeners.tcp.default = 127.0.0.1:{port}\n")
+    pidfile = conf / "rabbitmq.pid"
+    env = {
+        **os.environ,
+        "RABBITMQ_CONFIG_FILE": str(conf / "rabbitmq.conf"),
+        "RABBITMQ_PID_FILE": str(pidfile),
+        "ERL_EPMD_ADDRESS": "127.0.0.1",
+    }
+    log = ctx.log("rabbitmq")
+    with open(log, "ab") as out:
+        subprocess.run([server, "-detached"], env=env, stdout=out, stderr=out, check=False)
+    wait_for(lambda: port_open(host, port), 60, "RabbitMQ", log)
+    pid = int(pidfile.read_text().strip()) if pidfile.exists() else None
+    return PartState(public, pid, started=True, log=str(log))
+
+
+def rabbitmq_down(state: PartState, ctx: StackContext) -> None:
+    ctl = shutil.which("rabbitmqctl")
+    if ctl:
+        subprocess.run([ctl, "stop"], capture_output=True, timeout=60, check=False)
+    stop_pid(state.pid, timeout=30)
+
+
+# -- resultsdb ---------------------------------------------------------------------------
+
+
+def resultsdb_up(ctx: StackContext) -> PartState:
+    port = ctx.settings.resultsdb_port
+    _free_or_fail(port, "resultsdb")
+    db = f"sqlite:///{ctx.path('resultsdb.sqlite')}"
+    log = ctx.log("resultsdb")
+    with open(log, "ab") as out:
+        done = subprocess.run(
+            [str(BIN / "checkline"), "resultsdb", "init-db", "--db", db],
+            stdout=out, stderr=out, check=False, timeout=120,
+        )  # fmt: skip
+    if done.returncode != 0:
+        raise PartError(f"resultsdb: init-db failed; see {log}")
+    argv = [str(BIN / "checkline"), "resultsdb", "serve", "--db", db, "--host", "127.0.0.1",
+            "--port", str(port), "--workers", "2"]  # fmt: skip
+    pid = spawn(argv, log)
+    url = ctx.settings.resultsdb_url
+    wait_for(lambda: _http_ok(f"{url}/api/v2.0/healthcheck"), 60, "resultsdb", log)
+    return PartState(url, pid, started=True, log=str(log))
+
+
+def _http_ok(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our http URL
+            return bool(response.status < 400)
+    except OSError:
+        return False
+
+
+def pid_down(state: PartState, ctx: StackContext) -> None:
+    stop_pid(state.pid)
+
+
+# -- artifacts ---------------------------------------------------------------------------
+
+
+def artifacts_up(ctx: StackContext) -> PartState:
+    port = ctx.settings.artifacts_port
+    _free_or_fail(port, "artifacts")
+    folder = ctx.path("artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    log = ctx.log("artifacts")
+    argv = [sys.executable, "-m", "checkline.stack.artifacts_server", "--directory", str(folder),
+            "--port", str(port)]  # fmt: skip
+    pid = spawn(argv, log)
+    url = ctx.settings.artifacts_url
+    wait_for(lambda: _http_ok(f"{url}/"), 30, "artifacts server", log)
+    return PartState(url, pid, started=True, log=str(log))
+
+
+# -- buildbot ----------------------------------------------------------------------------
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def write_toml(path: Path, values: dict[str, Any]) -> None:
+    lines = [f"{key} = {_toml(value)}" for key, value in values.items()]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)  # worker passwords
+
+
+def _workers(ctx: StackContext) -> list[dict[str, Any]]:
+    """One local worker per arch; passwords made once and kept in the state dir."""
+    secrets_file = ctx.path("buildbot", "worker-passwords.json")
+    known: dict[str, str] = {}
+    if secrets_file.exists():
+        known = json.loads(secrets_file.read_text())
+    workers = []
+    for arch in ctx.settings.arches:
+        name = f"local-{arch}"
+        known.setdefault(name, secrets.token_urlsafe(16))
+        workers.append({"name": name, "password": known[name], "arches": [arch]})
+    secrets_file.write_text(json.dumps(known))
+    secrets_file.chmod(0o600)
+    return workers
+
+
+def buildbot_up(ctx: StackContext) -> PartState:
+    settings = ctx.settings
+    _free_or_fail(settings.buildbot_port, "buildbot")
+    _free_or_fail(settings.worker_port, "buildbot workers")
+    root = ctx.path("buildbot")
+    master = root / "master"
+    root.mkdir(parents=True, exist_ok=True)
+    log = ctx.log("buildbot")
+    workers = _workers(ctx)
+    write_toml(
+        root / "master.toml",
+        {
+            "buildbot_url": settings.buildbot_url,
+            "www_port": settings.buildbot_port,
+            "pb_port": settings.worker_port,
+            "db_url": f"sqlite:///{master / 'state.sqlite'}",
+            "workers": workers,
+            "checks_repo": settings.checks_repo,
+            "checks_branch": settings.checks_branch,
+            "resultsdb_url": settings.resultsdb_url,
+            "artifacts_dir": str(ctx.path("artifacts")),
+            "artifacts_url": settings.artifacts_url,
+            "checkline": str(BIN / "checkline"),
+        },
+    )
+    env = {**os.environ, "CHECKLINE_MASTER_CONFIG": str(root / "master.toml")}
+    run: dict[str, Any] = {"env": env, "check": False, "timeout": 180}
+    with open(log, "ab") as out:
+        run.update(stdout=out, stderr=out)
+        if not (master / "buildbot.tac").exists():
+            subprocess.run(
+                [str(BIN / "buildbot"), "create-master", "-r", "--config",
+                 str(PROJECT / "master.cfg"), str(master)],
+                **run,
+            )  # fmt: skip
+        shutil.copy(root / "master.toml", master / "master.toml")
+        started = subprocess.run([str(BIN / "buildbot"), "start", str(master)], **run)
+    if started.returncode != 0:
+        raise PartError(f"buildbot master did not start; see {master / 'twistd.log'}")
+    pids = {}
+    for worker in workers:
+        folder = root / worker["name"]
+        with open(log, "ab") as out:
+            run.update(stdout=out, stderr=out)
+            if not (folder / "buildbot.tac").exists():
+                subprocess.run(
+                    [str(BIN / "buildbot-worker"), "create-worker", "-r", str(folder),
+                     f"127.0.0.1:{settings.worker_port}", worker["name"], worker["password"]],
+                    **run,
+                )  # fmt: skip
+            subprocess.run([str(BIN / "buildbot-worker"), "start", str(folder)], **run)
+        pids[worker["name"]] = _pidfile(folder)
+    master_pid = _pidfile(master)
+    wait_for(lambda: _workers_connected(settings.buildbot_url, len(workers)), 60,
+             "buildbot workers", master / "twistd.log")  # fmt: skip
+    return PartState(
+        settings.buildbot_url, master_pid, started=True, log=str(master / "twistd.log"),
+        extra={"workers": pids, "master_dir": str(master)},
+    )  # fmt: skip
+
+
+def _pidfile(folder: Path) -> int | None:
+    try:
+        return int((folder / "twistd.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _workers_connected(url: str, count: int) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url}api/v2/workers", timeout=2) as response:  # noqa: S310
+            workers = json.load(response)["workers"]
+    except (OSError, ValueError, KeyError):
+        return False
+    return sum(1 for w in workers if w["connected_to"]) >= count
+
+
+def buildbot_down(state: PartState, ctx: StackContext) -> None:
+    for pid in (state.extra.get("workers") or {}).values():
+        stop_pid(pid)
+    stop_pid(state.pid, timeout=30)
+
+
+PARTS: dict[str, tuple[Callable[[StackContext], PartState], Callable[..., None]]] = {
+    "rabbitmq": (rabbitmq_up, rabbitmq_down),
+    "resultsdb": (resultsdb_up, pid_down),
+    "artifacts": (artifacts_up, pid_down),
+    "buildbot": (buildbot_up, buildbot_down),
+}

@@ -1,0 +1,123 @@
+"""Settings of ``checkline stack``: what runs where, on one machine.
+
+A TOML file (``--config``), every key optional:
+
+``resultsdb_port`` (5001), ``buildbot_port`` (8010), ``worker_port`` (9989, where workers
+connect), ``artifacts_port`` (8011): all bound to 127.0.0.1.
+``arches`` (["noarch", "x86_64"]): one builder and one local worker per arch.
+``amqp_url`` ("amqp://guest:guest@127.0.0.1:5672/%2F"): the broker the trigger consumes.
+``checks_repo``: the git URL workers clone (default: this project's own repository).
+``checks_branch``: its branch (default: the branch checked out there, else ``main``).
+``rules``: the trigger's rules file (default: the demo rules, ``rules.yml`` in the project).
+``valid_arches``: arches a rule without ``arches`` runs on (default: ``arches`` minus noarch).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = ["PROJECT", "StackSettings", "StackSettingsError", "load_stack_settings"]
+
+#: The project's own tree (checks/, master.cfg), when Checkline runs from its repository.
+PROJECT = Path(__file__).resolve().parents[2]
+DEMO_RULES = PROJECT / "rules.yml"
+
+
+class StackSettingsError(ValueError):
+    """A bad stack setting; the message names it."""
+
+
+def _project_branch() -> str:
+    done = subprocess.run(
+        ["git", "-C", str(PROJECT), "rev-parse", "--abbrev-ref", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    branch = done.stdout.strip()
+    return branch if done.returncode == 0 and branch and branch != "HEAD" else "main"
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    resultsdb_port: int = 5001
+    buildbot_port: int = 8010
+    worker_port: int = 9989
+    artifacts_port: int = 8011
+    arches: tuple[str, ...] = ("noarch", "x86_64")
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    checks_repo: str = ""
+    checks_branch: str = ""
+    rules: str = str(DEMO_RULES)
+    valid_arches: tuple[str, ...] = field(default=())
+
+    @property
+    def resultsdb_url(self) -> str:
+        return f"http://127.0.0.1:{self.resultsdb_port}"
+
+    @property
+    def buildbot_url(self) -> str:
+        return f"http://127.0.0.1:{self.buildbot_port}/"
+
+    @property
+    def artifacts_url(self) -> str:
+        return f"http://127.0.0.1:{self.artifacts_port}"
+
+    def resolved(self) -> StackSettings:
+        """With the defaults that depend on the machine filled in."""
+        repo = self.checks_repo
+        if not repo:
+            if not (PROJECT / ".git").exists():
+                raise StackSettingsError(
+                    f"checks_repo is not set and {PROJECT} is not a git repository: set "
+                    "checks_repo to the git URL of a repository holding checks/<task>/"
+                )
+            repo = f"file://{PROJECT}"
+        valid = self.valid_arches or tuple(a for a in self.arches if a != "noarch")
+        return StackSettings(
+            **{
+                **{f.name: getattr(self, f.name) for f in fields(self)},
+                "checks_repo": repo,
+                "checks_branch": self.checks_branch or _project_branch(),
+                "valid_arches": valid or ("noarch",),
+            }
+        )
+
+
+_INTS = {"resultsdb_port", "buildbot_port", "worker_port", "artifacts_port"}
+_LISTS = {"arches", "valid_arches"}
+
+
+def load_stack_settings(path: Path | None) -> StackSettings:
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as err:
+            raise StackSettingsError(f"{path}: cannot be read: {err}") from err
+        except tomllib.TOMLDecodeError as err:
+            raise StackSettingsError(f"{path}: not valid TOML: {err}") from err
+    known = {f.name for f in fields(StackSettings)}
+    unknown = set(values) - known
+    if unknown:
+        raise StackSettingsError(
+            f"{path}: unknown settings {sorted(unknown)}; valid: {', '.join(sorted(known))}"
+        )
+    for name, value in values.items():
+        if name in _INTS and not (isinstance(value, int) and 0 < value < 65536):
+            raise StackSettingsError(f"{path}: {name} must be a port number")
+        if name in _LISTS:
+            if not isinstance(value, list) or not all(
+                isinstance(v, str) and v.isidentifier() for v in value
+            ):
+                raise StackSettingsError(f"{path}: {name} must be a list of arch names")
+            values[name] = tuple(value)
+        elif name not in _INTS and not isinstance(value, str):
+            raise StackSettingsError(f"{path}: {name} must be a string")
+    if "rules" in values and path is not None:
+        values["rules"] = str((path.parent / values["rules"]).resolve())
+    return StackSettings(**values).resolved()
