@@ -7,14 +7,22 @@ functions over plain dicts; no Buildbot import, so they are tested without a mas
 
 from __future__ import annotations
 
+import enum
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 from runner.errors import InputError
 from runner.job import RunInput
 
-__all__ = ["JOB_PROPERTIES", "JobPropertiesError", "artifacts_path", "job_from_properties"]
+__all__ = [
+    "JOB_PROPERTIES",
+    "JobPropertiesError",
+    "artifacts_path",
+    "job_from_properties",
+    "reserve_artifacts",
+]
 
 #: What the ForceScheduler declares (undeclared parameters are silently dropped by Buildbot).
 JOB_PROPERTIES = ("item", "item_type", "taskname", "arch", "uuid")
@@ -63,3 +71,43 @@ def artifacts_path(artifacts_dir: str | Path, uuid: str) -> Path:
     if path.parent != Path(artifacts_dir) or uuid in (".", ".."):
         raise JobPropertiesError(f"uuid {uuid!r} does not name a folder")
     return path
+
+
+#: In a job's artifacts folder: the Buildbot build request it belongs to.
+RESERVATION_FILE = ".checkline-request"
+
+
+class Reservation(enum.Enum):
+    NEW = "new"  #: the folder is this job's, freshly made
+    RETRY = "retry"  #: Buildbot retries the same request (a worker was lost): folder emptied
+    DUPLICATE = "duplicate"  #: another request already owns this uuid: nothing is touched
+
+
+def reserve_artifacts(path: Path, request_id: int) -> Reservation:
+    """Make ``path`` (``<artifacts_dir>/<uuid>``) the artifacts folder of build request
+    ``request_id``.
+
+    A uuid names one job: a second request with the same uuid must not overwrite the first's
+    artifacts (Taskotron's issue 273). But Buildbot runs a request again when its worker was
+    lost (result RETRY), with the same properties: that build may reuse the folder.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    marker = path / RESERVATION_FILE
+    try:
+        path.mkdir()
+    except FileExistsError:
+        try:
+            owner = int(marker.read_text().strip())
+        except (OSError, ValueError):
+            return Reservation.DUPLICATE
+        if owner != request_id:
+            return Reservation.DUPLICATE
+        for child in path.iterdir():
+            if child.name != RESERVATION_FILE:
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+        return Reservation.RETRY
+    marker.write_text(f"{request_id}\n")
+    return Reservation.NEW

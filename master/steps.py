@@ -2,8 +2,10 @@
 
 * **reserve** (on the master): check the job's properties (``master.jobs``) and create
   ``<artifacts_dir>/<uuid>``; a uuid that already has artifacts is refused, never overwritten
-  (Taskotron's issue 273), and the build says so (property ``duplicate_uuid``).
-* **clone** the checks repo, shallow, into the build's folder.
+  (Taskotron's issue 273), and the build says so (property ``duplicate_uuid``); the same
+  build request run again by Buildbot (its worker was lost) gets the folder back, emptied.
+* **clone** the checks repo, shallow, into the build's folder; **clear** the run's folder on
+  the worker (a request Buildbot runs again after losing its worker may have left one).
 * **runtask** on the worker, every property one argv element (never a shell string). The
   runner's exit code colours the build: 0 success, 100 (a failing check) failure, 2 (an
   execution error) and 3 (a job error) exception. Buildbot cancels with SIGTERM first, so the
@@ -25,7 +27,14 @@ from buildbot.process import buildstep
 from buildbot.process.results import EXCEPTION, FAILURE, SUCCESS, WARNINGS
 from twisted.internet import defer
 
-from .jobs import JOB_PROPERTIES, JobPropertiesError, artifacts_path, job_from_properties
+from .jobs import (
+    JOB_PROPERTIES,
+    JobPropertiesError,
+    Reservation,
+    artifacts_path,
+    job_from_properties,
+    reserve_artifacts,
+)
 from .settings import MasterSettings
 
 __all__ = ["RUNNER_RESULTS", "ReserveArtifacts", "build_factory"]
@@ -62,10 +71,9 @@ class ReserveArtifacts(buildstep.BuildStep):  # type: ignore[misc]
             yield self.addCompleteLog("error", f"{err}\n")
             self.descriptionDone = ["bad job properties"]
             return FAILURE
-        os.makedirs(self.artifacts_dir, exist_ok=True)
-        try:
-            os.mkdir(path)
-        except FileExistsError:
+        request_id = self.build.requests[0].id if self.build.requests else 0
+        reservation = reserve_artifacts(path, request_id)
+        if reservation is Reservation.DUPLICATE:
             message = (
                 f"artifacts of job {job['uuid']} already exist in {path}: this build is a "
                 "duplicate and overwrites nothing (Taskotron issue 273)\n"
@@ -74,6 +82,10 @@ class ReserveArtifacts(buildstep.BuildStep):  # type: ignore[misc]
             self.setProperty("duplicate_uuid", True, "ReserveArtifacts")
             self.descriptionDone = ["duplicate uuid: not run"]
             return FAILURE
+        if reservation is Reservation.RETRY:
+            yield self.addCompleteLog(
+                "retry", f"build request {request_id} runs again: its earlier artifacts go\n"
+            )
         self.setProperty("artifacts_reserved", True, "ReserveArtifacts")
         self.descriptionDone = [f"artifacts {job['uuid']}"]
         return SUCCESS
@@ -106,6 +118,14 @@ def build_factory(settings: MasterSettings) -> util.BuildFactory:
             shallow=True,
             logEnviron=False,
             haltOnFailure=True,
+        )
+    )
+    factory.addStep(
+        steps.RemoveDirectory(
+            name="clear run folder",  # a retried request's dead attempt may have left one
+            dir=util.Interpolate("runs/%(prop:uuid)s"),  # RUNS_DIR, from the builder's folder
+            doStepIf=_reserved,
+            hideStepIf=lambda results, step: results == SUCCESS,
         )
     )
     factory.addStep(

@@ -58,6 +58,23 @@ def checks_repo(folder: Path) -> str:
     return f"file://{repo}"
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 @dataclass
 class BuildbotStack:
     folder: Path
@@ -166,9 +183,13 @@ class BuildbotStack:
         return int((folder / "twistd.pid").read_text().strip())
 
     def kill(self, which: str) -> None:
-        """SIGKILL the master or the worker (a crash)."""
+        """SIGKILL the master or the worker and every process it started (a lost machine)."""
         pid = self.pid(which)
-        os.kill(pid, signal.SIGKILL)
+        for victim in [pid, *descendants(pid)]:
+            try:
+                os.kill(victim, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from master.config import FORCE_SCHEDULER, buildmaster_config
-from master.jobs import JobPropertiesError, artifacts_path, job_from_properties
+from master.jobs import (
+    RESERVATION_FILE,
+    JobPropertiesError,
+    Reservation,
+    artifacts_path,
+    job_from_properties,
+    reserve_artifacts,
+)
 from master.settings import MasterSettings, SettingsError, Worker, load_settings, settings_from
 
 GOOD_JOB = {
@@ -110,6 +117,27 @@ class TestJobProperties:
             artifacts_path(tmp_path, "..")
 
 
+class TestReserveArtifacts:
+    def test_assert_new_then_duplicate_untouched(self, tmp_path: Path) -> None:
+        path = tmp_path / "art" / "u-1"
+        assert reserve_artifacts(path, 7) is Reservation.NEW
+        (path / "results.tap").write_text("first job\n")
+        assert reserve_artifacts(path, 8) is Reservation.DUPLICATE
+        assert (path / "results.tap").read_text() == "first job\n"
+
+    def test_assert_same_request_retried_gets_it_emptied(self, tmp_path: Path) -> None:
+        path = tmp_path / "u-1"
+        reserve_artifacts(path, 7)
+        (path / "actions").mkdir()
+        (path / "runner.log").write_text("dead attempt\n")
+        assert reserve_artifacts(path, 7) is Reservation.RETRY
+        assert [p.name for p in path.iterdir()] == [RESERVATION_FILE]
+
+    def test_assert_folder_without_marker_is_someone_elses(self, tmp_path: Path) -> None:
+        (tmp_path / "u-1").mkdir()
+        assert reserve_artifacts(tmp_path / "u-1", 7) is Reservation.DUPLICATE
+
+
 class TestBuildmasterConfig:
     def config(self, **values: Any) -> dict[str, Any]:
         return buildmaster_config(settings_from({"checks_repo": "file:///r", **values}))
@@ -149,8 +177,8 @@ class TestBuildmasterConfig:
         factory = self.config()["builders"][0].factory
         names = [step.kwargs.get("name") or step.step_class.name for step in factory.steps]
         assert names == [
-            "reserve artifacts", "clone checks", "runtask", "upload artifacts", "report",
-            "cleanup",
+            "reserve artifacts", "clone checks", "clear run folder", "runtask",
+            "upload artifacts", "report", "cleanup",
         ]  # fmt: skip
         for step in factory.steps:
             if "logEnviron" in step.kwargs:
