@@ -71,12 +71,15 @@ def test_assert_worker_lost_mid_build_is_retried_not_passed(
         if stack.get(f"builds/{first}")["builds"][0]["complete"]:
             break
         time.sleep(0.2)
-    assert stack.get(f"builds/{first}")["builds"][0]["results"] == RETRY
-    assert outcomes(rdb, props["uuid"]) == []  # the lost attempt reported nothing
+    lost = stack.get(f"builds/{first}")["builds"][0]
+    steps = {n: (s["results"], s["state_string"]) for n, s in stack.steps(first).items()}
+    assert lost["results"] == RETRY, (lost, steps)
+    assert outcomes(rdb, props["uuid"]) == [], steps  # the lost attempt reported nothing
     stack.start_worker()
     build = stack.wait_build(brid)
     assert build["buildid"] != first
-    assert build["results"] == SUCCESS
+    steps = {n: (s["results"], s["state_string"]) for n, s in stack.steps(build["buildid"]).items()}
+    assert build["results"] == SUCCESS, steps
     assert outcomes(rdb, props["uuid"]) == ["PASSED"]  # the real run's, once
 
 
