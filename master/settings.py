@@ -22,6 +22,8 @@ environment, ``CHECKLINE_MASTER_<KEY>`` (upper case; lists comma-separated; ``wo
 ``users``            ``{name: password}`` for the web UI and the force endpoint; required
                      when ``www_bind`` is not a loopback address
 ``task_timeout``     seconds a task may run silent before Buildbot kills it
+``task_env``         ``{NAME: value}`` set for every task (``CHECKLINE_KOJI_HUB`` to point the
+                     checks at another Koji, say)
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class MasterSettings:
     checkline: str = "checkline"
     users: dict[str, str] = field(default_factory=dict)
     task_timeout: int = 1200
+    task_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def arches(self) -> list[str]:
@@ -121,7 +124,7 @@ def _from_env(environ: dict[str, str]) -> dict[str, Any]:
         name = key.removeprefix(ENV_PREFIX).lower()
         if name not in _FIELDS:
             raise SettingsError(f"{key}: unknown setting; valid: {', '.join(sorted(_FIELDS))}")
-        if name in ("workers", "users"):
+        if name in ("workers", "users", "task_env"):
             try:
                 values[name] = json.loads(raw)
             except ValueError as err:
@@ -154,6 +157,13 @@ def settings_from(values: dict[str, Any], source: str = "settings") -> MasterSet
                 isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
             ):
                 raise SettingsError(f"{source}: users must be a table of name = password")
+            checked[name] = dict(value)
+        elif name == "task_env":
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str) and k.isidentifier() and isinstance(v, str)
+                for k, v in value.items()
+            ):
+                raise SettingsError(f'{source}: task_env must be a table of NAME = "value"')
             checked[name] = dict(value)
         elif name in _INTS:
             if not isinstance(value, int):

@@ -148,6 +148,7 @@ def build_factory(settings: MasterSettings) -> util.BuildFactory:
                 "--artifacts",
                 RUNS_DIR,
             ],
+            env=dict(settings.task_env),
             decodeRC=RUNNER_RESULTS,
             sigtermTime=CANCEL_GRACE,
             timeout=settings.task_timeout,

@@ -296,6 +296,7 @@ def buildbot_up(ctx: StackContext) -> PartState:
             "artifacts_dir": str(ctx.path("artifacts")),
             "artifacts_url": settings.artifacts_url,
             "checkline": str(BIN / "checkline"),
+            "task_env": dict(settings.task_env),
         },
     )
     env = {**os.environ, "CHECKLINE_MASTER_CONFIG": str(root / "master.toml")}

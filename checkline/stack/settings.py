@@ -10,6 +10,7 @@ connect), ``artifacts_port`` (8011): all bound to 127.0.0.1.
 ``checks_branch``: its branch (default: the branch checked out there, else ``main``).
 ``rules``: the trigger's rules file (default: the demo rules, ``rules.yml`` in the project).
 ``valid_arches``: arches a rule without ``arches`` runs on (default: ``arches`` minus noarch).
+``task_env``: ``{NAME = "value"}`` for every task the workers run (``CHECKLINE_KOJI_HUB``...).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class StackSettings:
     checks_branch: str = ""
     rules: str = str(DEMO_RULES)
     valid_arches: tuple[str, ...] = field(default=())
+    task_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def resultsdb_url(self) -> str:
@@ -116,6 +118,11 @@ def load_stack_settings(path: Path | None) -> StackSettings:
             ):
                 raise StackSettingsError(f"{path}: {name} must be a list of arch names")
             values[name] = tuple(value)
+        elif name == "task_env":
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+            ):
+                raise StackSettingsError(f'{path}: task_env must be a table of NAME = "value"')
         elif name not in _INTS and not isinstance(value, str):
             raise StackSettingsError(f"{path}: {name} must be a string")
     if "rules" in values and path is not None:

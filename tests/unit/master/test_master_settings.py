@@ -61,6 +61,7 @@ class TestLoadSettings:
             ({"buildbot_url": "http://x:8010"}, "buildbot_url must end with '/'"),
             ({"www_bind": "0.0.0.0"}, "reachable from other machines: set users"),
             ({"users": {"admin": ""}}, "users must be a table of name = password"),
+            ({"task_env": {"A B": "x"}}, 'task_env must be a table of NAME = "value"'),
         ],
     )
     def test_assert_bad_values_named(self, values: dict[str, Any], message: str) -> None:
