@@ -14,6 +14,8 @@ from . import __version__
 
 #: sub-command -> "module:attribute", in the order of the flow.
 STAGES = {
+    "trigger": "trigger.cli:trigger_group",
+    "jobs": "trigger.cli:jobs_group",
     "run": "runner.cli:run_command",
     "resultsdb": "resultsdb.cli:resultsdb_group",
 }
@@ -35,6 +37,8 @@ class StageGroup(click.Group):
 def main() -> None:
     """Checkline: message-triggered checks, from bus message to ResultsDB result.
 
+    trigger: from bus messages to recorded, scheduled jobs.
+    jobs: the trigger's jobs (list, show, rerun).
     run: run a check formula locally (the runner).
     resultsdb: serve the ResultsDB v2.0 API.
     """

@@ -1,0 +1,24 @@
+"""Backends: where recorded jobs go to run. One interface (:class:`base.Backend`), one factory."""
+
+from __future__ import annotations
+
+from ..config import Settings
+from ..errors import ConfigError
+from .base import Backend
+from .local import LocalBackend
+from .null import NullBackend
+
+__all__ = ["Backend", "LocalBackend", "NullBackend", "create_backend"]
+
+
+def create_backend(settings: Settings) -> Backend:
+    """The backend ``settings.backend`` names.
+
+    Raises:
+        ConfigError: an unknown backend name.
+    """
+    if settings.backend == "none":
+        return NullBackend()
+    if settings.backend == "local":
+        return LocalBackend(settings.checks_dir, settings.artifacts, settings.local_max_running)
+    raise ConfigError(f"unknown backend {settings.backend!r}; known: none, local")
