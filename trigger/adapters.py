@@ -192,7 +192,12 @@ def adapt(message: Any, adapters: Mapping[str, Adapter] = ADAPTERS) -> Event | N
 def _typed(schema: type[Any], topic: str, body: Any, msg_id: str | None) -> Any:
     if not isinstance(body, dict):
         raise MalformedMessage(f"{topic}: body must be an object, got {type(body).__name__}")
-    typed = schema(body=body, topic=topic)
+    try:
+        # Some schema classes read the body while building their headers (TagV1 matches
+        # the tag against a regex), so a bad body can fail here, before validate().
+        typed = schema(body=body, topic=topic)
+    except (TypeError, KeyError, ValueError, AttributeError) as err:
+        raise MalformedMessage(f"{topic}: {schema.__name__} cannot read the body: {err}") from err
     if msg_id:
         typed.id = msg_id
     try:

@@ -140,12 +140,14 @@ class Ledger:
         url: SQLAlchemy URL (``sqlite:///trigger.sqlite``, ``postgresql+psycopg://...``).
         dedup_window: seconds during which the same (task, item, type, arch) is not created
             again; 0 turns it off.
+        busy_timeout: SQLite: seconds to wait for another writer before giving up (then
+            :class:`TransientError`).
     """
 
-    def __init__(self, url: str, dedup_window: float = 900.0) -> None:
+    def __init__(self, url: str, dedup_window: float = 900.0, busy_timeout: float = 30.0) -> None:
         self.url = url
         self.dedup_window = timedelta(seconds=dedup_window)
-        self.engine = _engine(url)
+        self.engine = _engine(url, busy_timeout)
         with self._begin() as conn:
             metadata.create_all(conn)
 
@@ -251,16 +253,16 @@ class Ledger:
                 ).first()
                 if row is None:
                     return None
+                job = dict(row._mapping)
+                job["claimed_until"] = now + timedelta(seconds=lease)
+                job["attempts"] += 1
                 claimed = conn.execute(
                     update(jobs)
                     .where(jobs.c.id == row.id, free)
-                    .values(
-                        claimed_until=now + timedelta(seconds=lease),
-                        attempts=jobs.c.attempts + 1,
-                    )
+                    .values(claimed_until=job["claimed_until"], attempts=job["attempts"])
                 ).rowcount
                 if claimed:
-                    return dict(row._mapping)
+                    return job
         return None
 
     def mark_submitted(self, job_uuid: str, token: str, info_url: str | None) -> None:
@@ -342,10 +344,10 @@ def public(job: Mapping[str, Any]) -> Job:
     return {key: job[key] for key in JOB_KEYS}
 
 
-def _engine(url: str) -> Engine:
+def _engine(url: str, busy_timeout: float) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": busy_timeout})
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -356,7 +358,7 @@ def _engine(url: str) -> Engine:
         if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.close()
 
     return engine
