@@ -23,6 +23,8 @@ Options:
                        could not take (default 10).
 ``artifacts``          the local backend's artifacts folder (default ``artifacts``).
 ``local_max_running``  how many local runs at once (default 2); more jobs wait in the ledger.
+``local_command``      the command the local backend runs (default: the ``checkline`` script
+                       installed beside this Python), as a list: ``["/opt/bin/checkline"]``.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Settings:
     retry_interval: float = 10.0
     artifacts: Path = Path("artifacts")
     local_max_running: int = 2
+    local_command: tuple[str, ...] = ()
     #: the whole fedora-messaging file, for ``amqp_url`` and friends (empty without a file).
     messaging: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -73,6 +76,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "retry_interval": (int, float),
     "artifacts": str,
     "local_max_running": int,
+    "local_command": list,
 }
 
 
@@ -111,6 +115,11 @@ def settings_from_mapping(
         if not arches or not all(isinstance(a, str) and a for a in arches):
             raise ConfigError(f"{source}: valid_arches must be a non-empty list of arch names")
         out["valid_arches"] = tuple(arches)
+    if "local_command" in out:
+        command = out["local_command"]
+        if not command or not all(isinstance(a, str) and a for a in command):
+            raise ConfigError(f"{source}: local_command must be a non-empty list of strings")
+        out["local_command"] = tuple(command)
     for key in ("dedup_window", "retry_interval"):
         if key in out and out[key] < 0:
             raise ConfigError(f"{source}: {key} must not be negative, got {out[key]!r}")

@@ -11,11 +11,11 @@ Tables (SQLAlchemy Core; SQLite by default, PostgreSQL at scale; ``create_all``)
 - ``dedup``: one row per (taskname, item, item_type, arch) with the time it stops blocking.
 
 Deduplication relies on the database's unique keys, never on a read-then-insert: a message
-id is inserted with ``ON CONFLICT DO NOTHING`` (no row inserted: a redelivery), a dedup slot
-with ``ON CONFLICT DO UPDATE ... WHERE expires_at <= now`` (no row touched: a duplicate within
-the window). Two consumers racing on the same message or the same job therefore create one
-job, on SQLite (writes are serialised) as on PostgreSQL (the second insert waits for the
-first and then sees its row).
+id is inserted with ``ON CONFLICT DO NOTHING RETURNING`` (no row returned: a redelivery), a
+dedup slot with ``ON CONFLICT DO UPDATE ... WHERE expires_at <= now RETURNING`` (no row
+returned: a duplicate within the window). Two consumers racing on the same message or the
+same job therefore create one job, on SQLite (writes are serialised) as on PostgreSQL (the
+second insert waits for the first and then sees its row).
 
 Jobs are claimed for submission with a lease (``claimed_until``): a consumer killed while
 submitting leaves a job that another pass picks up once the lease ends.
@@ -193,7 +193,8 @@ class Ledger:
         with self._begin() as conn:
             if msg_id:
                 stmt = self._upsert(messages).values(msg_id=msg_id, received_at=now)
-                if conn.execute(stmt.on_conflict_do_nothing()).rowcount == 0:
+                stmt = stmt.on_conflict_do_nothing().returning(messages.c.msg_id)
+                if conn.execute(stmt).first() is None:
                     outcome.redelivered = True
                     return outcome
             rows = []
@@ -230,7 +231,8 @@ class Ledger:
             set_={"job_uuid": stmt.excluded.job_uuid, "expires_at": stmt.excluded.expires_at},
             where=None if force else dedup.c.expires_at <= now,
         )
-        return bool(conn.execute(stmt).rowcount)
+        # RETURNING, not rowcount: psycopg reports a row for an upsert that touched none.
+        return conn.execute(stmt.returning(dedup.c.job_uuid)).first() is not None
 
     # -- submitting -------------------------------------------------------------------------
 
@@ -260,8 +262,9 @@ class Ledger:
                     update(jobs)
                     .where(jobs.c.id == row.id, free)
                     .values(claimed_until=job["claimed_until"], attempts=job["attempts"])
-                ).rowcount
-                if claimed:
+                    .returning(jobs.c.id)
+                ).first()
+                if claimed is not None:
                     return job
         return None
 

@@ -20,5 +20,10 @@ def create_backend(settings: Settings) -> Backend:
     if settings.backend == "none":
         return NullBackend()
     if settings.backend == "local":
-        return LocalBackend(settings.checks_dir, settings.artifacts, settings.local_max_running)
+        return LocalBackend(
+            settings.checks_dir,
+            settings.artifacts,
+            settings.local_max_running,
+            list(settings.local_command) or None,
+        )
     raise ConfigError(f"unknown backend {settings.backend!r}; known: none, local")

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import bodhi_update, koji_build, koji_tag
 from fedora_messaging.message import Message
+from trigger_factories import bodhi_update, koji_build, koji_tag
 
 from trigger.adapters import ADAPTERS, adapt, find_adapter, message_from_dict
 from trigger.errors import MalformedMessage

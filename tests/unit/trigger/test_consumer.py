@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FakeBackend, bodhi_update, koji_build
 from fedora_messaging.exceptions import Drop, Nack
 from fedora_messaging.message import Message
+from trigger_factories import FakeBackend, bodhi_update, koji_build
 
 from trigger import consumer as consumer_module
 from trigger.config import Settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import FakeBackend, make_job
+from trigger_factories import FakeBackend, make_job
 
 from trigger.dispatch import Dispatcher
 from trigger.ledger import JobStatus, Ledger

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import make_job
+from trigger_factories import make_job
 
 from trigger.errors import TransientError, UnknownJob
 from trigger.ledger import JobStatus, Ledger, utcnow

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import make_event
+from trigger_factories import make_event
 
 from trigger.errors import RulesError
 from trigger.query import compile_query
