@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_ARTIFACTS ?= artifacts/demo
 
-.PHONY: test lint services demo bench bench-resultsdb clean
+.PHONY: test lint services demo bench bench-resultsdb bench-trigger clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ bench: $(STAMP)
 bench-resultsdb: $(STAMP)
 	bash scripts/ensure-postgres.sh
 	$(BIN)/python bench/resultsdb_bench.py $(BENCH_ARGS)
+
+# The trigger consumer through RabbitMQ against an empty fedora-messaging consumer, and the
+# rules alone (see bench/README.md). Needs RabbitMQ on 127.0.0.1:5672 (started where missing).
+bench-trigger: $(STAMP)
+	bash scripts/ensure-rabbitmq.sh
+	$(BIN)/python bench/trigger_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache .ruff_cache .mypy_cache

@@ -29,6 +29,7 @@ from bodhi.messages.schemas.update import UpdateReadyForTestingV3
 from fedora_messaging import message as fm_message
 from fedora_messaging_git_hook_messages.commit import CommitV1
 from jsonschema.exceptions import ValidationError
+from jsonschema.validators import validator_for
 from koji_fedoramessaging_messages.build import BuildStateChangeV1
 from koji_fedoramessaging_messages.tag import TagV1
 
@@ -201,11 +202,27 @@ def _typed(schema: type[Any], topic: str, body: Any, msg_id: str | None) -> Any:
     if msg_id:
         typed.id = msg_id
     try:
-        typed.validate()
+        _validator(schema).validate(body)
     except ValidationError as err:
         refused = f"{topic}: {schema.__name__} refuses the body: {err.message}"
         raise MalformedMessage(refused) from err
     return typed
+
+
+_VALIDATORS: dict[str, Any] = {}
+
+
+def _validator(schema: type[Any]) -> Any:
+    """A compiled validator of the class's body schema.
+
+    ``Message.validate()`` calls ``jsonschema.validate``, which checks the schema itself
+    against its meta-schema on every call: 10 ms per Koji message here, against 0.1 ms for a
+    validator built once.
+    """
+    key = f"{schema.__module__}.{schema.__qualname__}"
+    if key not in _VALIDATORS:
+        _VALIDATORS[key] = validator_for(schema.body_schema)(schema.body_schema)
+    return _VALIDATORS[key]
 
 
 def message_from_dict(data: Mapping[str, Any]) -> Any:

@@ -152,7 +152,29 @@ class _FieldOp(Node):
         else:  # pragma: no cover - guarded by _field()
             raise AssertionError(op)
 
-    def match(self, event: Mapping[str, Any]) -> bool:
+        # The fast path replaces the method on this instance: one call less per clause.
+        self.match = self._fast(operand) or self._generic  # type: ignore[method-assign,assignment]
+
+    def _fast(self, operand: Any) -> Callable[[Mapping[str, Any]], bool] | None:
+        """A closure for the common case: a plain key compared with a constant."""
+        path = self.path
+        if "." in path or (isinstance(operand, str) and has_placeholder(operand)):
+            return None
+        if self.op == "$eq" and not isinstance(operand, (list, dict)):
+            expected = operand
+
+            def eq(event: Mapping[str, Any]) -> bool:
+                actual = event.get(path, MISSING)
+                if actual is MISSING:
+                    return expected is None
+                if type(actual) is list:
+                    return expected in actual
+                return bool(actual == expected)
+
+            return eq
+        return None
+
+    def _generic(self, event: Mapping[str, Any]) -> bool:
         try:
             return self.test(lookup(event, self.path), event)
         except Unresolved:
@@ -200,7 +222,10 @@ class _All(Node):
         self.nodes, self.label = nodes, label
 
     def match(self, event: Mapping[str, Any]) -> bool:
-        return all(node.match(event) for node in self.nodes)
+        for node in self.nodes:  # a loop, not all(generator): this runs per rule and event
+            if not node.match(event):
+                return False
+        return True
 
     def why(self, event: Mapping[str, Any]) -> tuple[bool, str]:
         parts = [node.why(event) for node in self.nodes]
@@ -215,7 +240,10 @@ class _Any(Node):
         self.nodes = nodes
 
     def match(self, event: Mapping[str, Any]) -> bool:
-        return any(node.match(event) for node in self.nodes)
+        for node in self.nodes:
+            if node.match(event):
+                return True
+        return False
 
     def why(self, event: Mapping[str, Any]) -> tuple[bool, str]:
         parts = [node.why(event) for node in self.nodes]
