@@ -3,7 +3,7 @@
 Every command takes ``--config FILE`` (alias ``--conf``; env ``CHECKLINE_CONFIG``, else
 ``FEDORA_MESSAGING_CONF``): the fedora-messaging TOML file whose
 ``[consumer_config.checkline]`` table holds the trigger's settings, and the overrides
-``--rules FILE``, ``--db URL`` and ``--backend local|none``.
+``--rules FILE``, ``--db URL`` and ``--backend buildbot|local|none``.
 
 Exit codes: 0 done; 1 a usable command that failed (unusable rules, an unknown job, a ledger
 that cannot be reached); 2 bad usage or configuration.

@@ -11,7 +11,8 @@ Options:
 ``db``                 the ledger's database URL (default ``sqlite:///trigger.sqlite``;
                        ``postgresql+psycopg://...`` at scale).
 ``backend``            ``"none"`` (record jobs only), ``"local"`` (run them here with
-                       ``checkline run``); default ``"none"``.
+                       ``checkline run``), ``"buildbot"`` (a Buildbot master's
+                       ForceScheduler); default ``"none"``.
 ``checks_dir``         the checks repo: ``<dir>/<task>/runtask.yml`` (default: the project's
                        ``checks/``).
 ``valid_arches``       the arches a rule without ``arches`` runs on (default ``["x86_64"]``).
@@ -23,6 +24,8 @@ Options:
                        could not take (default 10).
 ``artifacts``          the local backend's artifacts folder (default ``artifacts``).
 ``local_max_running``  how many local runs at once (default 2); more jobs wait in the ledger.
+``buildbot_url``       the Buildbot master (default ``http://127.0.0.1:8010/``).
+``buildbot_scheduler`` its ForceScheduler taking the job's properties (default ``force``).
 ``local_command``      the command the local backend runs (default: the ``checkline`` script
                        installed beside this Python), as a list: ``["/opt/bin/checkline"]``.
 """
@@ -42,7 +45,7 @@ __all__ = ["BACKENDS", "DEFAULT_CHECKS_DIR", "Settings", "load_settings", "setti
 
 #: the project's own checks repo, the default ``checks_dir``.
 DEFAULT_CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
-BACKENDS = ("none", "local")
+BACKENDS = ("none", "local", "buildbot")
 SECTION = ("consumer_config", "checkline")
 
 
@@ -60,6 +63,8 @@ class Settings:
     artifacts: Path = Path("artifacts")
     local_max_running: int = 2
     local_command: tuple[str, ...] = ()
+    buildbot_url: str = "http://127.0.0.1:8010/"
+    buildbot_scheduler: str = "force"
     #: the whole fedora-messaging file, for ``amqp_url`` and friends (empty without a file).
     messaging: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -77,6 +82,8 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "artifacts": str,
     "local_max_running": int,
     "local_command": list,
+    "buildbot_url": str,
+    "buildbot_scheduler": str,
 }
 
 

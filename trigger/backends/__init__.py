@@ -5,10 +5,11 @@ from __future__ import annotations
 from ..config import Settings
 from ..errors import ConfigError
 from .base import Backend
+from .buildbot import BuildbotBackend
 from .local import LocalBackend
 from .null import NullBackend
 
-__all__ = ["Backend", "LocalBackend", "NullBackend", "create_backend"]
+__all__ = ["Backend", "BuildbotBackend", "LocalBackend", "NullBackend", "create_backend"]
 
 
 def create_backend(settings: Settings) -> Backend:
@@ -26,4 +27,6 @@ def create_backend(settings: Settings) -> Backend:
             settings.local_max_running,
             list(settings.local_command) or None,
         )
-    raise ConfigError(f"unknown backend {settings.backend!r}; known: none, local")
+    if settings.backend == "buildbot":
+        return BuildbotBackend(settings.buildbot_url, settings.buildbot_scheduler)
+    raise ConfigError(f"unknown backend {settings.backend!r}; known: none, local, buildbot")

@@ -25,13 +25,14 @@ def test_file_then_flags(tmp_path: Path) -> None:
         'amqp_url = "amqp://guest:guest@127.0.0.1:5672/%2F"\n'
         "[consumer_config.checkline]\n"
         'db = "sqlite:///from-file.sqlite"\nbackend = "local"\nvalid_arches = ["x86_64", "s390x"]\n'
-        "dedup_window = 60\n"
+        'dedup_window = 60\nbuildbot_url = "http://bb.example:8010"\n'
     )
     settings = load_settings(env={"CHECKLINE_CONFIG": str(conf)}, db="sqlite:///flag.sqlite")
     assert settings.db == "sqlite:///flag.sqlite"
     assert settings.backend == "local"
     assert settings.valid_arches == ("x86_64", "s390x")
     assert settings.dedup_window == 60
+    assert settings.buildbot_url == "http://bb.example:8010"
     assert settings.messaging["amqp_url"].startswith("amqp://")
 
 
@@ -40,7 +41,7 @@ def test_file_then_flags(tmp_path: Path) -> None:
     [
         ('dbb = "x"', r"unknown setting\(s\) dbb; valid: rules, db, backend"),
         ("dedup_window = true", "dedup_window must be int or float, got bool True"),
-        ('backend = "buildbot"', "backend must be one of none, local, got 'buildbot'"),
+        ('backend = "jenkins"', "backend must be one of none, local, buildbot, got 'jenkins'"),
         ("valid_arches = []", "valid_arches must be a non-empty list of arch names"),
         ("retry_interval = -1", "retry_interval must not be negative"),
         ("local_max_running = 0", "local_max_running must be at least 1"),
