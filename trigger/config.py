@@ -18,6 +18,8 @@ Options:
 ``valid_arches``       the arches a rule without ``arches`` runs on (default ``["x86_64"]``).
 ``dedup_window``       seconds during which the same (task, item, type, arch) is not scheduled
                        again (default 900, Taskotron's ``fuse_delay``); 0 turns it off.
+``message_retention``  seconds a message id is remembered, so that its redelivery creates
+                       nothing (default 604800, a week); the consumer prunes older ones.
 ``queue``              the durable queue the consumer reads (default ``checkline-trigger``).
 ``exchange``           the exchange it binds to (default ``amq.topic``).
 ``retry_interval``     seconds between two passes of the loop that submits jobs the backend
@@ -57,6 +59,7 @@ class Settings:
     checks_dir: Path = DEFAULT_CHECKS_DIR
     valid_arches: tuple[str, ...] = ("x86_64",)
     dedup_window: float = 900.0
+    message_retention: float = 7 * 86400.0
     queue: str = "checkline-trigger"
     exchange: str = "amq.topic"
     retry_interval: float = 10.0
@@ -76,6 +79,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "checks_dir": str,
     "valid_arches": list,
     "dedup_window": (int, float),
+    "message_retention": (int, float),
     "queue": str,
     "exchange": str,
     "retry_interval": (int, float),
@@ -127,7 +131,7 @@ def settings_from_mapping(
         if not command or not all(isinstance(a, str) and a for a in command):
             raise ConfigError(f"{source}: local_command must be a non-empty list of strings")
         out["local_command"] = tuple(command)
-    for key in ("dedup_window", "retry_interval"):
+    for key in ("dedup_window", "retry_interval", "message_retention"):
         if key in out and out[key] < 0:
             raise ConfigError(f"{source}: {key} must not be negative, got {out[key]!r}")
     if "local_max_running" in out and out["local_max_running"] < 1:

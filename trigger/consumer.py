@@ -31,6 +31,7 @@ __all__ = ["Consumer"]
 
 log = logging.getLogger(__name__)
 MAX_FAILURES = 3
+PRUNE_EVERY = 10000  # messages between two prunings of old message ids and dedup slots
 TRANSIENT_PAUSE = 0.5  # s: a locked database or a backend restart is not over at once
 
 
@@ -45,6 +46,7 @@ class Consumer:
             trigger = Trigger(settings)
         self.trigger = trigger
         self._failures: OrderedDict[str, int] = OrderedDict()
+        self._handled = 0
         if trigger.backend.submits:
             trigger.dispatcher.start()
 
@@ -67,6 +69,9 @@ class Consumer:
                 raise Drop() from err
             time.sleep(TRANSIENT_PAUSE)
             raise Nack() from err
+        self._handled += 1
+        if self._handled % PRUNE_EVERY == 0:
+            self._prune()
         if handled.outcome.created:
             log.info(
                 "message %s: %d job(s) recorded (%s)",
@@ -74,6 +79,14 @@ class Consumer:
                 len(handled.outcome.created),
                 ", ".join(f"{j['taskname']}/{j['arch']}" for j in handled.outcome.created),
             )
+
+    def _prune(self) -> None:
+        try:
+            slots, ids = self.trigger.ledger.prune(self.trigger.settings.message_retention)
+        except TransientError as err:  # the next pruning will do it
+            log.warning("ledger not pruned: %s", err)
+            return
+        log.info("ledger pruned: %d expired dedup slots, %d old message ids", slots, ids)
 
     def _failed(self, msg_id: str) -> int:
         count = self._failures.pop(msg_id, 0) + 1

@@ -42,6 +42,7 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    delete,
     event,
     func,
     or_,
@@ -233,6 +234,22 @@ class Ledger:
         )
         # RETURNING, not rowcount: psycopg reports a row for an upsert that touched none.
         return conn.execute(stmt.returning(dedup.c.job_uuid)).first() is not None
+
+    def prune(self, keep_messages: float, now: datetime | None = None) -> tuple[int, int]:
+        """Forget expired dedup slots and message ids older than ``keep_messages`` seconds.
+
+        Both tables would otherwise grow with every message. A message redelivered after
+        ``keep_messages`` would create its jobs again (the window still applies).
+
+        Returns:
+            (slots deleted, message ids deleted).
+        """
+        now = now or utcnow()
+        with self._begin() as conn:
+            slots = conn.execute(delete(dedup).where(dedup.c.expires_at <= now)).rowcount
+            old = now - timedelta(seconds=keep_messages)
+            ids = conn.execute(delete(messages).where(messages.c.received_at < old)).rowcount
+        return int(slots), int(ids)
 
     # -- submitting -------------------------------------------------------------------------
 

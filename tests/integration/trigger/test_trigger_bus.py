@@ -71,6 +71,21 @@ def test_fixture_messages_make_expected_jobs(
     assert consumer.alive()
 
 
+def test_fedora_messaging_cli_runs_the_consumer(
+    bus: Bus, make_consumer: Callable[..., ConsumerProcess]
+) -> None:
+    """Assert `fedora-messaging consume --callback trigger.consumer:Consumer` records the jobs."""
+    consumer = make_consumer(bus, RULES)
+    consumer.fedora_messaging_cli = True
+    consumer.start()
+    for n in range(20):
+        bus.publish(koji_build(n))
+    bus.publish(koji_build(0))  # the same build again, another message: within the window
+    consumer.wait_drained(21)
+    assert sorted(job_items(consumer)) == sorted(f"pkg{n}-1.0-1.fc42" for n in range(20))
+    assert "fedora_messaging" in consumer.logs()
+
+
 def test_kill_9_mid_stream_loses_and_doubles_nothing(
     bus: Bus, make_consumer: Callable[..., ConsumerProcess]
 ) -> None:

@@ -199,6 +199,8 @@ class ConsumerProcess:
     settings: dict[str, Any] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    #: run under fedora-messaging's own command instead of `checkline trigger consume`
+    fedora_messaging_cli: bool = False
 
     @property
     def db_path(self) -> Path:
@@ -221,6 +223,7 @@ class ConsumerProcess:
             "prefetch_count = 25",
             "[client_properties]",
             'app = "checkline-trigger-tests"',
+            *(self._queue_and_bindings() if self.fedora_messaging_cli else []),
             "[consumer_config.checkline]",
             *(f"{key} = {json.dumps(value)}" for key, value in section.items()),
         ]
@@ -228,13 +231,31 @@ class ConsumerProcess:
         conf.write_text("\n".join(lines) + "\n")
         return conf
 
+    def _queue_and_bindings(self) -> list[str]:
+        """What `checkline trigger consume` computes, written out for fedora-messaging."""
+        return [
+            f'[queues."{self.bus.queue}"]',
+            "durable = true",
+            "auto_delete = false",
+            "exclusive = false",
+            "arguments = {}",
+            "[[bindings]]",
+            f'queue = "{self.bus.queue}"',
+            f'exchange = "{self.bus.exchange}"',
+            'routing_keys = ["#.buildsys.build.state.change"]',
+        ]
+
     def start(self) -> None:
         conf = self.write_config()
         self.starts += 1
         log = open(self.workdir / f"consumer-{self.starts}.log", "wb")
-        checkline = str(Path(sys.executable).parent / "checkline")
+        bin_dir = Path(sys.executable).parent
+        argv = [str(bin_dir / "checkline"), "trigger", "consume", "--config", str(conf)]
+        if self.fedora_messaging_cli:
+            argv = [str(bin_dir / "fedora-messaging"), "--conf", str(conf), "consume"]
+            argv += ["--callback", "trigger.consumer:Consumer"]
         self.proc = subprocess.Popen(
-            [checkline, "trigger", "consume", "--config", str(conf)],
+            argv,
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=self.workdir,

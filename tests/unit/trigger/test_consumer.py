@@ -137,3 +137,14 @@ def test_consumer_reads_fedora_messaging_config(
         ("dummy", "ppc64le")
     ]
     assert db.exists()
+
+
+def test_consumer_prunes_now_and_then(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Assert the consumer prunes the ledger every PRUNE_EVERY messages."""
+    monkeypatch.setattr(consumer_module, "PRUNE_EVERY", 2)
+    consumer = make_consumer(tmp_path)
+    calls: list[float] = []
+    monkeypatch.setattr(consumer.trigger.ledger, "prune", lambda keep: calls.append(keep) or (0, 0))
+    for n in range(5):
+        consumer(koji_build(build_id=n, name=f"p{n}"))
+    assert calls == [7 * 86400.0, 7 * 86400.0]

@@ -167,3 +167,17 @@ def test_concurrent_recorders_create_each_job_once(tmp_path: Path) -> None:
     items = sorted(job["item"] for job in led.list())
     assert items == sorted(f"pkg-{i}-1.fc42" for i in range(30))
     led.dispose()
+
+
+def test_prune_forgets_old_ids_and_expired_slots(ledger: Ledger) -> None:
+    """Assert prune drops expired slots and old message ids, and only those."""
+    start = utcnow()
+    ledger.record("old", [make_job(item="a")], now=start)
+    ledger.record("new", [make_job(item="b")], now=start + timedelta(seconds=3000))
+    assert ledger.prune(keep_messages=3600, now=start + timedelta(seconds=3700)) == (1, 1)
+    assert not ledger.message_seen("old") and ledger.message_seen("new")
+    # the job of a pruned slot can be created again; the live one still blocks
+    later = start + timedelta(seconds=3700)
+    assert ledger.record("again", [make_job(item="a")], now=later).created
+    assert ledger.record("again2", [make_job(item="b")], now=later).duplicates
+    assert len(ledger.list()) == 3
