@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -89,12 +91,7 @@ def consume(config: str | None, rules: str | None, db: str | None, backend: str 
     from .consumer import Consumer
 
     settings = _settings(config, rules, db, backend)
-    path = config or None
-    if path is None:
-        import os
-
-        path = os.environ.get("FEDORA_MESSAGING_CONF")
-    fm_config.conf.load_config(path)
+    fm_config.conf.load_config(config or os.environ.get("FEDORA_MESSAGING_CONF"))
     fm_config.conf.setup_logging()
     trigger = _trigger(settings, with_rules=True)
     queues, bindings = queue_settings(settings, trigger.rules.item_types())
@@ -357,8 +354,6 @@ def dispatch(
             click.echo(f"submitted {submitted}, status changed {changed}", err=True)
             if once:
                 return
-            import time
-
             time.sleep(settings.retry_interval)
     finally:
         trigger.close()
