@@ -262,11 +262,7 @@ def replay(
                         raise MalformedMessage(f"message {number} is not a JSON object")
                     record = {**record, "id": record.get("id") or _replay_id(record)}
                     message = message_from_dict(record)
-                    if force:
-                        message.id = None
-                    handled = handle(message, trigger.rules, trigger.ledger)
-                    if force and handled.jobs:
-                        handled.outcome = trigger.ledger.record(None, handled.jobs, force=True)
+                    handled = handle(message, trigger.rules, trigger.ledger, force=force)
                 except MalformedMessage as err:
                     counts["dropped"] += 1
                     click.echo(f"dropped message {number}: {err}", err=True)

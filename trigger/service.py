@@ -28,8 +28,11 @@ class Handled:
     outcome: RecordOutcome = field(default_factory=RecordOutcome)
 
 
-def handle(message: Any, rules: RuleSet, ledger: Ledger) -> Handled:
+def handle(message: Any, rules: RuleSet, ledger: Ledger, force: bool = False) -> Handled:
     """Adapt ``message``, match the rules, record the jobs (committed when this returns).
+
+    ``force`` records the jobs even if the message was seen before or a job is within the
+    dedup window (a deliberate replay).
 
     Raises:
         MalformedMessage: no adapter, or a body its schema refuses.
@@ -40,7 +43,8 @@ def handle(message: Any, rules: RuleSet, ledger: Ledger) -> Handled:
         return Handled(None)
     jobs = rules.jobs_for(event)
     # A message asking for nothing is still recorded: its redelivery is then recognised.
-    return Handled(event, jobs, ledger.record(message.id, jobs))
+    msg_id = None if force else message.id
+    return Handled(event, jobs, ledger.record(msg_id, jobs, force=force))
 
 
 class Trigger:

@@ -100,6 +100,7 @@ def test_replay_one_plain_object(env: dict[str, str], tmp_path: Path, fixtures_d
     assert "1 seen before" in run(env, "trigger", "replay", str(plain)).output
     forced = run(env, "trigger", "replay", "--force", str(plain)).output
     assert "1 messages, 1 jobs" in forced
+    assert len(json.loads(run(env, "jobs", "list", "--json").output)) == 2
 
 
 def test_schedule_and_window(env: dict[str, str]) -> None:
