@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_ARTIFACTS ?= artifacts/demo
 
-.PHONY: test lint services demo bench bench-resultsdb bench-reporting clean
+.PHONY: test lint services demo demo-down bench bench-resultsdb bench-reporting bench-trigger clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ bench-resultsdb: $(STAMP)
 # checkline report of 10,000 results against one POST per result through resultsdb-api.
 bench-reporting: $(STAMP)
 	$(BIN)/python bench/reporting_bench.py $(BENCH_ARGS)
+
+# The trigger consumer through RabbitMQ against an empty fedora-messaging consumer, and the
+# rules alone (see bench/README.md). Needs RabbitMQ on 127.0.0.1:5672 (started where missing).
+bench-trigger: $(STAMP)
+	bash scripts/ensure-rabbitmq.sh
+	$(BIN)/python bench/trigger_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache .ruff_cache .mypy_cache

@@ -14,6 +14,8 @@ from . import __version__
 
 #: sub-command -> "module:attribute", in the order of the flow.
 STAGES = {
+    "trigger": "trigger.cli:trigger_group",
+    "jobs": "trigger.cli:jobs_group",
     "run": "runner.cli:run_command",
     "report": "reporting.cli:report_command",
     "resultsdb": "resultsdb.cli:resultsdb_group",
@@ -37,6 +39,8 @@ class StageGroup(click.Group):
 def main() -> None:
     """Checkline: message-triggered checks, from bus message to ResultsDB result.
 
+    trigger: from bus messages to recorded, scheduled jobs.
+    jobs: the trigger's jobs (list, show, rerun).
     run: run a check formula locally (the runner).
     report: report a run's results to ResultsDB, with log URLs.
     resultsdb: serve the ResultsDB v2.0 API.

@@ -1,0 +1,68 @@
+"""The ledger on SQLite and PostgreSQL: dedup holds when many writers race."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from trigger.ledger import JobStatus, Ledger, utcnow
+
+
+def job(item: str, arch: str = "x86_64") -> dict[str, str]:
+    return {"item": item, "item_type": "koji_build", "taskname": "dummy", "arch": arch}
+
+
+def fresh(database_url: str) -> Ledger:
+    ledger = Ledger(database_url)
+    with ledger.engine.begin() as conn:
+        for table in ("jobs", "messages", "dedup"):
+            conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
+    return ledger
+
+
+def test_racing_writers_create_each_job_once(database_url: str) -> None:
+    """Assert 6 writers recording the same messages and the same jobs create each job once."""
+    fresh(database_url).dispose()
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        ledger = Ledger(database_url)
+        try:
+            barrier.wait()
+            for i in range(40):
+                ledger.record(f"m{i}", [job(f"pkg-{i}")])  # same message id everywhere
+                ledger.record(f"w{n}-{i}", [job(f"pkg-{i}")])  # same job, other message
+        except BaseException as err:  # pragma: no cover - reported below
+            errors.append(err)
+        finally:
+            ledger.dispose()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    ledger = Ledger(database_url)
+    assert sorted(j["item"] for j in ledger.list()) == sorted(f"pkg-{i}" for i in range(40))
+    assert ledger.counts() == {"SCHEDULED": 40}
+    ledger.dispose()
+
+
+def test_window_force_and_claims(database_url: str) -> None:
+    """Assert window, force and claim order behave the same on every database."""
+    ledger = fresh(database_url)
+    start = utcnow()
+    first = ledger.record("a", [job("x"), job("x", "aarch64")], now=start).created
+    assert ledger.record("b", [job("x")], now=start + timedelta(seconds=10)).duplicates
+    assert ledger.record(None, [job("x")], force=True).created
+    assert ledger.record("c", [job("x")], now=start + timedelta(seconds=901)).created
+    claimed = ledger.claim_next()
+    assert claimed is not None and claimed["uuid"] == first[0]["uuid"]
+    ledger.mark_submitted(claimed["uuid"], str(uuid.uuid4()), None)
+    assert ledger.get(claimed["uuid"])["status"] == JobStatus.SUBMITTED
+    ledger.dispose()

@@ -1,0 +1,48 @@
+"""The backend interface (after LUCI Deployment Manager's distributors).
+
+``submit(job) -> token`` hands a Job (DESIGN.md: item, item_type, taskname, arch, uuid) to the
+backend and returns what identifies it there; ``status(token)`` says where it is
+(a :class:`~trigger.ledger.JobStatus`, or ``None`` when the backend cannot tell);
+``cancel(token)`` stops it; ``info_url(token)`` is where a person can watch it.
+
+Errors: :class:`~trigger.errors.TransientBackendError` (unreachable, busy, 5xx: the job stays
+in the ledger and is retried) versus :class:`~trigger.errors.BackendError` (refused for good).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from typing import Any
+
+from ..ledger import JobStatus
+
+__all__ = ["Backend"]
+
+
+class Backend(abc.ABC):
+    #: the name ``--backend`` and the config use.
+    name: str = ""
+    #: False for a backend that only records (``none``): no submission loop runs for it.
+    submits: bool = True
+
+    @abc.abstractmethod
+    def submit(self, job: Mapping[str, Any]) -> str:
+        """Hand ``job`` to the backend; return its token.
+
+        Raises:
+            TransientBackendError: try again later.
+            BackendError: this job can never be submitted.
+        """
+
+    @abc.abstractmethod
+    def status(self, token: str) -> JobStatus | None:
+        """Where the job is, or None when the backend does not know."""
+
+    @abc.abstractmethod
+    def cancel(self, token: str) -> None:
+        """Stop the job (nothing when it already ended)."""
+
+    @abc.abstractmethod
+    def info_url(self, token: str) -> str | None:
+        """Where a person can follow the job."""

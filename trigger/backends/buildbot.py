@@ -1,0 +1,134 @@
+"""The ``buildbot`` backend: one ForceScheduler JSON-RPC ``force`` call per job.
+
+``POST {buildbot_url}api/v2/forceschedulers/{scheduler}`` with ``{"jsonrpc": "2.0", "method":
+"force", "params": {"builderNames": [arch], "item", "item_type", "taskname", "arch", "uuid",
+"reason"}}`` answers ``{"result": [bsid, {builderid: brid}]}``. The build request id ``brid``
+is the token; ``{buildbot_url}#/buildrequests/{brid}`` is a page that shows the request and,
+once it starts, its build. The master must declare the five job properties as parameters of
+its ForceScheduler (undeclared ones are silently dropped), one builder per arch, and
+``collapseRequests = False`` (Buildbot collapses requests by default, whatever their
+properties).
+
+Status: the build request, then its build (``/api/v2/buildrequests/{brid}/builds``). A build
+that ran to its end (results SUCCESS, WARNINGS or FAILURE: the runner's verdicts are not the
+scheduler's business) is FINISHED; an exception, retry, skip or cancel is CRASHED.
+
+Errors: no answer, a timeout or a 5xx without a JSON-RPC error is transient (the job waits in
+the ledger); a 4xx or a JSON-RPC error (an unknown builder: HTTP 500 with error -32603) is
+permanent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from ..errors import BackendError, TransientBackendError
+from ..ledger import JobStatus
+from .base import Backend
+
+__all__ = ["BuildbotBackend"]
+
+# buildbot.process.results: SUCCESS 0, WARNINGS 1, FAILURE 2, SKIPPED 3, EXCEPTION 4, RETRY 5,
+# CANCELLED 6.
+RAN_TO_THE_END = (0, 1, 2)
+
+
+class BuildbotBackend(Backend):
+    name = "buildbot"
+
+    def __init__(
+        self,
+        url: str,
+        scheduler: str = "force",
+        timeout: float = 30.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.url = url.rstrip("/") + "/"
+        self.scheduler = scheduler
+        self.timeout = timeout
+        self.session = session or requests.Session()
+
+    def _call(self, path: str, method: str, params: Mapping[str, Any]) -> Any:
+        payload: dict[str, Any] = {
+            "jsonrpc": "2.0",
+            "method": method,
+            "id": 1,
+            "params": dict(params),
+        }
+        try:
+            response = self.session.post(
+                f"{self.url}api/v2/{path}", json=payload, timeout=self.timeout
+            )
+        except requests.RequestException as err:
+            raise TransientBackendError(f"Buildbot at {self.url} did not answer: {err}") from err
+        return self._answer(response, f"{method} on {path}")
+
+    def _get(self, path: str) -> Any:
+        try:
+            response = self.session.get(f"{self.url}api/v2/{path}", timeout=self.timeout)
+        except requests.RequestException as err:
+            raise TransientBackendError(f"Buildbot at {self.url} did not answer: {err}") from err
+        return self._answer(response, f"GET {path}")
+
+    @staticmethod
+    def _answer(response: requests.Response, what: str) -> Any:
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and "error" in data:
+            # The master answered and refused this request (it says so with an HTTP 500 and
+            # JSON-RPC error -32603 for an unknown builder): retrying cannot help.
+            error = data["error"]
+            message = error.get("message") if isinstance(error, dict) else error
+            raise BackendError(f"Buildbot {what}: {message}")
+        if response.status_code >= 500:
+            raise TransientBackendError(f"Buildbot {what}: HTTP {response.status_code}")
+        if response.status_code >= 400 or not isinstance(data, dict):
+            raise BackendError(
+                f"Buildbot {what}: HTTP {response.status_code}: {response.text[:200]}"
+            )
+        return data
+
+    def submit(self, job: Mapping[str, Any]) -> str:
+        params = {
+            "builderNames": [str(job["arch"])],
+            "item": str(job["item"]),
+            "item_type": str(job["item_type"]),
+            "taskname": str(job["taskname"]),
+            "arch": str(job["arch"]),
+            "uuid": str(job["uuid"]),
+            "reason": f"checkline: {job['taskname']} on {job['item_type']} {job['item']}",
+        }
+        data = self._call(f"forceschedulers/{self.scheduler}", "force", params)
+        try:
+            _bsid, requests_by_builder = data["result"]
+            (brid,) = requests_by_builder.values()
+        except (KeyError, TypeError, ValueError) as err:
+            raise BackendError(f"Buildbot force: unexpected answer {data!r}") from err
+        return str(brid)
+
+    def status(self, token: str) -> JobStatus | None:
+        requests_ = self._get(f"buildrequests/{int(token)}").get("buildrequests") or []
+        if not requests_:
+            return None
+        builds = self._get(f"buildrequests/{int(token)}/builds").get("builds") or []
+        if builds:
+            build = builds[-1]
+            if not build.get("complete"):
+                return JobStatus.RUNNING
+            return (
+                JobStatus.FINISHED if build.get("results") in RAN_TO_THE_END else JobStatus.CRASHED
+            )
+        if requests_[0].get("complete"):  # cancelled before it started
+            return JobStatus.CRASHED
+        return JobStatus.SUBMITTED
+
+    def cancel(self, token: str) -> None:
+        self._call(f"buildrequests/{int(token)}", "cancel", {"reason": "cancelled by checkline"})
+
+    def info_url(self, token: str) -> str | None:
+        return f"{self.url}#/buildrequests/{token}"

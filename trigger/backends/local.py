@@ -1,0 +1,138 @@
+"""The ``local`` backend: runs each job here, as ``checkline run CHECKS/<task> ...``.
+
+The runner is a child process started from an argv list (never a shell); the item is passed
+as ``--item=<item>`` so that an item starting with ``-`` stays a value. The task name must be
+a plain name whose ``runtask.yml`` exists in the checks repo, and the uuid a uuid, so message
+data never chooses a path. The token is the job's uuid; the run writes
+``ARTIFACTS/<uuid>/execution.json``, which gives the status even after a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import uuid as uuidlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import BackendError, TransientBackendError
+from ..ledger import JobStatus
+from .base import Backend
+
+__all__ = ["LocalBackend"]
+
+TASK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+
+
+def _checkline() -> str:
+    """The ``checkline`` script installed beside this Python, else the one on PATH."""
+    beside = Path(sys.executable).parent / "checkline"
+    if beside.is_file():
+        return str(beside)
+    return shutil.which("checkline") or "checkline"
+
+
+class LocalBackend(Backend):
+    name = "local"
+
+    def __init__(
+        self,
+        checks_dir: Path,
+        artifacts: Path,
+        max_running: int = 2,
+        command: list[str] | None = None,
+    ) -> None:
+        self.checks_dir = checks_dir.resolve()
+        self.artifacts = artifacts.resolve()
+        self.max_running = max_running
+        self.command = command or [_checkline()]
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def argv(self, job: Mapping[str, Any]) -> list[str]:
+        """The runner's command line for ``job``.
+
+        Raises:
+            BackendError: a task name that is not a plain name of the checks repo, a bad uuid.
+        """
+        task = str(job["taskname"])
+        if not TASK_NAME.match(task):
+            raise BackendError(f"{task!r} is not a task name")
+        formula = self.checks_dir / task / "runtask.yml"
+        if not formula.is_file():
+            raise BackendError(f"task {task!r} is not in {self.checks_dir}")
+        try:
+            job_uuid = str(uuidlib.UUID(str(job["uuid"])))
+        except ValueError:
+            raise BackendError(f"{job['uuid']!r} is not a uuid") from None
+        return [
+            *self.command,
+            "run",
+            str(formula),
+            f"--item={job['item']}",
+            f"--type={job['item_type']}",
+            f"--arch={job['arch']}",
+            f"--uuid={job_uuid}",
+            f"--artifacts={self.artifacts}",
+        ]
+
+    def running(self) -> int:
+        return sum(1 for proc in self._procs.values() if proc.poll() is None)
+
+    def submit(self, job: Mapping[str, Any]) -> str:
+        argv = self.argv(job)
+        if self.running() >= self.max_running:
+            raise TransientBackendError(f"{self.max_running} local runs already running")
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        try:
+            proc = subprocess.Popen(  # noqa: S603 - an argv list built above, no shell
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as err:
+            raise TransientBackendError(f"cannot start the runner: {err}") from err
+        token = str(job["uuid"])
+        self._procs[token] = proc
+        return token
+
+    def _execution(self, token: str) -> dict[str, Any] | None:
+        try:
+            path = self.artifacts / str(uuidlib.UUID(token)) / "execution.json"
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def status(self, token: str) -> JobStatus | None:
+        proc = self._procs.get(token)
+        if proc is not None and proc.poll() is None:
+            return JobStatus.RUNNING
+        execution = self._execution(token)
+        if execution is not None:
+            self._procs.pop(token, None)
+            ok = execution.get("execution_status") == "OK"
+            return JobStatus.FINISHED if ok else JobStatus.CRASHED
+        if proc is not None:  # ended without writing execution.json
+            self._procs.pop(token, None)
+            return JobStatus.CRASHED
+        return None
+
+    def cancel(self, token: str) -> None:
+        proc = self._procs.get(token)
+        if proc is not None and proc.poll() is None:
+            # The runner turns SIGTERM into ABORTED verdicts and NOT_OK.
+            os.killpg(proc.pid, signal.SIGTERM)
+
+    def info_url(self, token: str) -> str | None:
+        try:
+            return (self.artifacts / str(uuidlib.UUID(token))).as_uri() + "/"
+        except ValueError:
+            return None
