@@ -7,6 +7,7 @@ used, not started, and ``down`` leaves it alone: ``PartState.started`` says whic
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -359,9 +360,91 @@ def buildbot_down(state: PartState, ctx: StackContext) -> None:
     stop_pid(state.pid, timeout=30)
 
 
+# -- trigger -----------------------------------------------------------------------------
+
+
+def trigger_config(ctx: StackContext) -> Path:
+    """The trigger's settings (fedora-messaging's TOML, ours under consumer_config)."""
+    settings = ctx.settings
+    # One queue per state dir: two stacks on one broker must not share (and split) messages.
+    digest = hashlib.sha256(str(ctx.state_dir).encode()).hexdigest()[:10]
+    queue = f"checkline-trigger-{digest}"
+    path = ctx.path("trigger.toml")
+    lines = [
+        f"amqp_url = {_toml(settings.amqp_url)}",
+        'topic_prefix = ""',
+        'client_properties = {app = "checkline-trigger"}',
+        "",
+        "[consumer_config.checkline]",
+        f"rules = {_toml(settings.rules)}",
+        f"db = {_toml('sqlite:///' + str(ctx.path('ledger.sqlite')))}",
+        'backend = "buildbot"',
+        f"buildbot_url = {_toml(settings.buildbot_url)}",
+        'buildbot_scheduler = "checkline"',
+        f"valid_arches = {_toml(list(settings.valid_arches))}",
+        f"queue = {_toml(queue)}",
+        "retry_interval = 2",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _queue_declared(amqp_url: str, queue: str) -> bool:
+    import pika
+
+    try:
+        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    except pika.exceptions.AMQPError:  # not up yet
+        return False
+    try:
+        connection.channel().queue_declare(queue, passive=True)
+        return True
+    except pika.exceptions.AMQPError:  # the broker closes the channel: no such queue yet
+        return False
+    finally:
+        if connection.is_open:
+            connection.close()
+
+
+def trigger_up(ctx: StackContext) -> PartState:
+    config = trigger_config(ctx)
+    broker = _read_broker(ctx)
+    if broker is None:
+        return PartState(
+            None, None, started=False,
+            note=f"no broker: feed messages with `checkline trigger replay --config {config}`",
+        )  # fmt: skip
+    log = ctx.log("trigger")
+    pid = spawn([str(BIN / "checkline"), "trigger", "consume", "--config", str(config)], log)
+    queue = _queue_name(config)
+    wait_for(lambda: _queue_declared(ctx.settings.amqp_url, queue) or not alive(pid), 60,
+             "the trigger consumer", log)  # fmt: skip
+    if not alive(pid):
+        raise PartError(f"the trigger consumer exited; see {log}")
+    return PartState(
+        f"{broker}?queue={queue}", pid, started=True, log=str(log), extra={"config": str(config)}
+    )
+
+
+def _queue_name(config: Path) -> str:
+    import tomllib
+
+    return str(tomllib.loads(config.read_text())["consumer_config"]["checkline"]["queue"])
+
+
+def _read_broker(ctx: StackContext) -> str | None:
+    """The broker's URL as the rabbitmq part found it (None: no broker)."""
+    state = ctx.path("stack.json")
+    if state.exists():
+        rabbit = json.loads(state.read_text()).get("rabbitmq") or {}
+        return rabbit.get("url")
+    return None
+
+
 PARTS: dict[str, tuple[Callable[[StackContext], PartState], Callable[..., None]]] = {
     "rabbitmq": (rabbitmq_up, rabbitmq_down),
     "resultsdb": (resultsdb_up, pid_down),
     "artifacts": (artifacts_up, pid_down),
     "buildbot": (buildbot_up, buildbot_down),
+    "trigger": (trigger_up, pid_down),
 }
