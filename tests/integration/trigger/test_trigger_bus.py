@@ -65,8 +65,10 @@ def test_fixture_messages_make_expected_jobs(
     rows = consumer.query("SELECT taskname, item_type, item, arch, status FROM jobs ORDER BY id")
     assert sorted(rows) == [
         ("dummy", "bodhi_update", "FEDORA-2019-d64d0caab3", "noarch", "SCHEDULED"),
+        ("dummy", "koji_build", "chromium-80.0.3987.132-1.fc33", "x86_64", "SCHEDULED"),
         ("dummy", "koji_tag", "f31-updates-pending", "noarch", "SCHEDULED"),
-        ("nvr-sanity", "koji_build", "chromium-80.0.3987.132-1.fc33", "x86_64", "SCHEDULED"),
+        ("python-versions", "koji_build", "chromium-80.0.3987.132-1.fc33", "x86_64", "SCHEDULED"),
+        ("rpmlint", "koji_build", "chromium-80.0.3987.132-1.fc33", "x86_64", "SCHEDULED"),
     ]
     assert consumer.alive()
 
