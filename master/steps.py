@@ -46,6 +46,10 @@ REPORT_RESULTS = {0: SUCCESS, 75: WARNINGS, 65: FAILURE}
 #: Seconds between Buildbot's SIGTERM and its SIGKILL when a build is cancelled: the runner
 #: stops the action (SIGTERM, SIGKILL 5 s later) and writes its ABORTED results in that time.
 CANCEL_GRACE = 15
+#: Report attempts before spooling: the backoff then covers a ResultsDB outage of 28 s at least
+#: (see reporting.deliver.RetryPolicy); a longer one is spooled, and the worker's next report
+#: posts it.
+REPORT_ATTEMPTS = 10
 #: Where runs write on the worker, beside (not inside) the clone that every build wipes.
 RUNS_DIR = "../runs"
 
@@ -194,6 +198,8 @@ def build_factory(settings: MasterSettings) -> util.BuildFactory:
                 prop("arch"),
                 "--spool",
                 f"{RUNS_DIR}/.report-spool",
+                "--attempts",
+                str(REPORT_ATTEMPTS),
             ],
             env=report_env if settings.resultsdb_token else {},
             decodeRC=REPORT_RESULTS,

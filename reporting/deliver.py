@@ -2,7 +2,7 @@
 
 * Results go in chunks through ``POST /results/bulk`` (one transaction each: a chunk lands
   whole or not at all), or one by one where the server has no bulk endpoint (upstream).
-* Transient failures are retried with exponential backoff and full jitter, up to a bound
+* Transient failures are retried with exponential backoff and jitter, up to a bound
   (:class:`RetryPolicy`); past it the caller spools what is left (``reporting.spool``).
 * Exactly once: every body carries a deterministic key (``checkline.report_key``). A delivery
   first reads the keys the job's group already holds and sends only the others, and so does
@@ -33,8 +33,13 @@ CHUNK = 1000
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter: the n-th wait is uniform in
-    ``[0, min(cap, base * 2**n)]``; at most ``attempts`` attempts in all."""
+    """Exponential backoff with "equal" jitter: the n-th wait is uniform in
+    ``[d/2, d]`` with ``d = min(cap, base * 2**n)``; at most ``attempts`` attempts in all.
+
+    Half of each wait is fixed so that the policy covers a known outage (at least half the
+    sum of the ``d``: 6 attempts wait 7.75-15.5 s in all, 10 attempts 27.75-55.5 s); the
+    other half is random so that many reporters do not retry in step.
+    """
 
     attempts: int = 6
     base: float = 0.5
@@ -43,7 +48,8 @@ class RetryPolicy:
     def waits(self, rng: random.Random | None = None) -> Iterator[float]:
         rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         for n in range(self.attempts - 1):
-            yield rng.uniform(0, min(self.cap, self.base * 2**n))
+            ceiling = min(self.cap, self.base * 2**n)
+            yield rng.uniform(ceiling / 2, ceiling)
 
 
 @dataclass

@@ -377,6 +377,7 @@ def trigger_config(ctx: StackContext) -> Path:
         "",
         "[consumer_config.checkline]",
         f"rules = {_toml(settings.rules)}",
+        f"checks_dir = {_toml(settings.checks_dir)}",
         f"db = {_toml('sqlite:///' + str(ctx.path('ledger.sqlite')))}",
         'backend = "buildbot"',
         f"buildbot_url = {_toml(settings.buildbot_url)}",

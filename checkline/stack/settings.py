@@ -11,6 +11,8 @@ connect), ``artifacts_port`` (8011): all bound to 127.0.0.1.
 ``rules``: the trigger's rules file (default: the demo rules, ``rules.yml`` in the project).
 ``valid_arches``: arches a rule without ``arches`` runs on (default: ``arches`` minus noarch).
 ``task_env``: ``{NAME = "value"}`` for every task the workers run (``CHECKLINE_KOJI_HUB``...).
+``checks_dir``: a local copy of the checks repo, where the trigger checks that every task its
+rules name exists (default: this project's ``checks/``).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class StackSettings:
     rules: str = str(DEMO_RULES)
     valid_arches: tuple[str, ...] = field(default=())
     task_env: dict[str, str] = field(default_factory=dict)
+    checks_dir: str = str(PROJECT / "checks")
 
     @property
     def resultsdb_url(self) -> str:
@@ -125,6 +128,7 @@ def load_stack_settings(path: Path | None) -> StackSettings:
                 raise StackSettingsError(f'{path}: task_env must be a table of NAME = "value"')
         elif name not in _INTS and not isinstance(value, str):
             raise StackSettingsError(f"{path}: {name} must be a string")
-    if "rules" in values and path is not None:
-        values["rules"] = str((path.parent / values["rules"]).resolve())
+    for name in ("rules", "checks_dir"):
+        if name in values and path is not None:
+            values[name] = str((path.parent / values[name]).resolve())
     return StackSettings(**values).resolved()
