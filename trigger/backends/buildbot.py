@@ -11,7 +11,8 @@ properties).
 
 Status: the build request, then its build (``/api/v2/buildrequests/{brid}/builds``). A build
 that ran to its end (results SUCCESS, WARNINGS or FAILURE: the runner's verdicts are not the
-scheduler's business) is FINISHED; an exception, retry, skip or cancel is CRASHED.
+scheduler's business) is FINISHED; an exception, skip or cancel is CRASHED; a build that lost
+its worker (RETRY) leaves the request queued again, so the job is SUBMITTED until the next try.
 
 Errors: no answer, a timeout or a 5xx without a JSON-RPC error is transient (the job waits in
 the ledger); a 4xx or a JSON-RPC error (an unknown builder: HTTP 500 with error -32603) is
@@ -34,6 +35,7 @@ __all__ = ["BuildbotBackend"]
 # buildbot.process.results: SUCCESS 0, WARNINGS 1, FAILURE 2, SKIPPED 3, EXCEPTION 4, RETRY 5,
 # CANCELLED 6.
 RAN_TO_THE_END = (0, 1, 2)
+RETRY = 5
 
 
 class BuildbotBackend(Backend):
@@ -120,6 +122,10 @@ class BuildbotBackend(Backend):
             build = builds[-1]
             if not build.get("complete"):
                 return JobStatus.RUNNING
+            if build.get("results") == RETRY and not requests_[0].get("complete"):
+                # The worker was lost: Buildbot puts the request back in the queue and runs it
+                # again; the job is not over.
+                return JobStatus.SUBMITTED
             return (
                 JobStatus.FINISHED if build.get("results") in RAN_TO_THE_END else JobStatus.CRASHED
             )

@@ -17,7 +17,7 @@ def env(tmp_path: Path, fixtures_dir: Path) -> dict[str, str]:
     conf.write_text(
         "[consumer_config.checkline]\n"
         f'db = "sqlite:///{tmp_path / "ledger.sqlite"}"\n'
-        f'rules = "{fixtures_dir.parent.parent / "rules.yml"}"\n'
+        f'rules = "{fixtures_dir / "rules" / "cli.yml"}"\n'
     )
     return {"CHECKLINE_CONFIG": str(conf)}
 
