@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .parts import PARTS, PartError, PartState, StackContext, alive
+from .parts import PARTS, PartError, PartState, StackContext, alive, current_pid
 from .settings import StackSettings, StackSettingsError, load_stack_settings
 
 __all__ = ["stack_group"]
 
 STATE_FILE = "stack.json"
+SETTINGS_FILE = "settings.json"
 
 
 def _read_state(state_dir: Path) -> dict[str, PartState]:
@@ -40,7 +42,7 @@ def _write_state(state_dir: Path, state: dict[str, PartState]) -> None:
 
 
 def _running(part: PartState) -> bool:
-    return alive(part.pid) if part.started else part.url is not None
+    return alive(current_pid(part)) if part.started else part.url is not None
 
 
 _state_dir = click.option(
@@ -62,7 +64,8 @@ def stack_group() -> None:
 @click.option(
     "--config",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Stack settings (TOML): ports, arches, checks repo (see checkline/stack/settings.py).",
+    help="Stack settings (TOML): ports, arches, checks repo (see checkline/stack/settings.py); "
+    "later `up`s without it reuse the ones this state dir was brought up with.",
 )
 @click.option(
     "--rules",
@@ -71,16 +74,21 @@ def stack_group() -> None:
 )
 def stack_up(state_dir: Path, config: Path | None, rules: Path | None) -> None:
     """Start every part that is not running yet."""
+    state_dir = state_dir.resolve()
+    saved = state_dir / SETTINGS_FILE
     try:
-        settings = load_stack_settings(config)
+        if config is None and saved.exists():
+            # The settings this stack was first brought up with: `up` again restarts the
+            # parts that are down on the same ports.
+            settings = StackSettings.from_json(json.loads(saved.read_text()))
+        else:
+            settings = load_stack_settings(config)
     except StackSettingsError as err:
         raise click.UsageError(str(err)) from err
     if rules is not None:
-        from dataclasses import replace
-
         settings = replace(settings, rules=str(rules.resolve()))
-    state_dir = state_dir.resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps(settings.to_json(), indent=2))
     ctx = StackContext(state_dir, settings)
     state = _read_state(state_dir)
     for name, (up, _down) in PARTS.items():
@@ -111,7 +119,7 @@ def _status(state_dir: Path) -> dict[str, Any]:
             continue
         report[name] = {
             "url": part.url,
-            "pid": part.pid,
+            "pid": current_pid(part),
             "running": _running(part),
             "managed": part.started,
             "log": part.log,
@@ -148,7 +156,7 @@ def stack_down(state_dir: Path) -> None:
         part = state.get(name)
         if part is None:
             continue
-        if part.started and alive(part.pid):
+        if part.started and alive(current_pid(part)):
             PARTS[name][1](part, ctx)
             click.echo(f"{name:10} stopped")
         del state[name]

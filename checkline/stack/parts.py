@@ -331,9 +331,12 @@ def buildbot_up(ctx: StackContext) -> PartState:
     wait_for(lambda: _workers_connected(settings.buildbot_url, len(workers)), 60,
              "buildbot workers", master / "twistd.log")  # fmt: skip
     return PartState(
-        settings.buildbot_url, master_pid, started=True, log=str(master / "twistd.log"),
-        extra={"workers": pids, "master_dir": str(master)},
-    )  # fmt: skip
+        settings.buildbot_url,
+        master_pid,
+        started=True,
+        log=str(master / "twistd.log"),
+        extra={"workers": pids, "master_dir": str(master), "pidfile": str(master / "twistd.pid")},
+    )
 
 
 def _pidfile(folder: Path) -> int | None:
@@ -355,9 +358,19 @@ def _workers_connected(url: str, count: int) -> bool:
 
 
 def buildbot_down(state: PartState, ctx: StackContext) -> None:
-    for pid in (state.extra.get("workers") or {}).values():
-        stop_pid(pid)
-    stop_pid(state.pid, timeout=30)
+    # Daemons restarted by hand (`buildbot restart`) have new pids: read their pid files.
+    root = ctx.path("buildbot")
+    for name, pid in (state.extra.get("workers") or {}).items():
+        stop_pid(_pidfile(root / name) or pid)
+    stop_pid(current_pid(state), timeout=30)
+
+
+def current_pid(state: PartState) -> int | None:
+    """The part's pid now: from its pid file when it has one (a daemon restarted by hand)."""
+    pidfile = state.extra.get("pidfile")
+    if pidfile:
+        return _pidfile(Path(pidfile).parent) or state.pid
+    return state.pid
 
 
 # -- trigger -----------------------------------------------------------------------------

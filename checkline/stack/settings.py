@@ -72,6 +72,17 @@ class StackSettings:
     def artifacts_url(self) -> str:
         return f"http://127.0.0.1:{self.artifacts_port}"
 
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StackSettings:
+        known = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {
+            k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known
+        }
+        return cls(**values)
+
     def resolved(self) -> StackSettings:
         """With the defaults that depend on the machine filled in."""
         repo = self.checks_repo
