@@ -229,6 +229,7 @@ def wait_results(resultsdb: str, timeout: float) -> dict[str, list[dict[str, Any
     total = sum(len(v) for v in wanted.values())
     deadline = time.monotonic() + timeout
     found: dict[str, list[dict[str, Any]]] = {}
+    shown = -1
     while True:
         found = {item: latest(resultsdb, item) for item in wanted}
         done = sum(
@@ -238,9 +239,13 @@ def wait_results(resultsdb: str, timeout: float) -> dict[str, list[dict[str, Any
             if result["testcase"]["name"] in names
             and result["outcome"] not in ("QUEUED", "RUNNING")
         )
-        print(f"\r   results in ResultsDB: {done}/{total}", end="", flush=True)
+        if done != shown:
+            # On a terminal the line is rewritten; in a log, one line per change.
+            end = "" if sys.stdout.isatty() else "\n"
+            print(f"\r   results in ResultsDB: {done}/{total}", end=end, flush=True)
+            shown = done
         if done >= total:
-            print()
+            print() if sys.stdout.isatty() else None
             return found
         if time.monotonic() > deadline:
             print()

@@ -156,7 +156,8 @@ def stack_down(state_dir: Path) -> None:
         part = state.get(name)
         if part is None:
             continue
-        if part.started and alive(current_pid(part)):
+        if part.started:
+            # Even when its main pid is gone: a part's other processes (workers) may live on.
             PARTS[name][1](part, ctx)
             click.echo(f"{name:10} stopped")
         del state[name]
