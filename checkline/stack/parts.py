@@ -259,16 +259,18 @@ def write_toml(path: Path, values: dict[str, Any]) -> None:
 
 
 def _workers(ctx: StackContext) -> list[dict[str, Any]]:
-    """One local worker per arch; passwords made once and kept in the state dir."""
+    """``workers_per_arch`` local workers per arch; passwords made once, kept in the state
+    dir."""
     secrets_file = ctx.path("buildbot", "worker-passwords.json")
     known: dict[str, str] = {}
     if secrets_file.exists():
         known = json.loads(secrets_file.read_text())
     workers = []
     for arch in ctx.settings.arches:
-        name = f"local-{arch}"
-        known.setdefault(name, secrets.token_urlsafe(16))
-        workers.append({"name": name, "password": known[name], "arches": [arch]})
+        for n in range(1, ctx.settings.workers_per_arch + 1):
+            name = f"local-{arch}" if n == 1 else f"local-{arch}-{n}"
+            known.setdefault(name, secrets.token_urlsafe(16))
+            workers.append({"name": name, "password": known[name], "arches": [arch]})
     secrets_file.write_text(json.dumps(known))
     secrets_file.chmod(0o600)
     return workers

@@ -4,7 +4,8 @@ A TOML file (``--config``), every key optional:
 
 ``resultsdb_port`` (5001), ``buildbot_port`` (8010), ``worker_port`` (9989, where workers
 connect), ``artifacts_port`` (8011): all bound to 127.0.0.1.
-``arches`` (["noarch", "x86_64"]): one builder and one local worker per arch.
+``arches`` (["noarch", "x86_64"]): one builder per arch, served by local workers.
+``workers_per_arch`` (1): local workers for each arch (each runs up to 2 builds at once).
 ``amqp_url`` ("amqp://guest:guest@127.0.0.1:5672/%2F"): the broker the trigger consumes.
 ``checks_repo``: the git URL workers clone (default: this project's own repository).
 ``checks_branch``: its branch (default: the branch checked out there, else ``main``).
@@ -52,6 +53,7 @@ class StackSettings:
     worker_port: int = 9989
     artifacts_port: int = 8011
     arches: tuple[str, ...] = ("noarch", "x86_64")
+    workers_per_arch: int = 1
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
     checks_repo: str = ""
     checks_branch: str = ""
@@ -104,7 +106,8 @@ class StackSettings:
         )
 
 
-_INTS = {"resultsdb_port", "buildbot_port", "worker_port", "artifacts_port"}
+_PORTS = {"resultsdb_port", "buildbot_port", "worker_port", "artifacts_port"}
+_INTS = _PORTS | {"workers_per_arch"}
 _LISTS = {"arches", "valid_arches"}
 
 
@@ -124,8 +127,10 @@ def load_stack_settings(path: Path | None) -> StackSettings:
             f"{path}: unknown settings {sorted(unknown)}; valid: {', '.join(sorted(known))}"
         )
     for name, value in values.items():
-        if name in _INTS and not (isinstance(value, int) and 0 < value < 65536):
+        if name in _PORTS and not (isinstance(value, int) and 0 < value < 65536):
             raise StackSettingsError(f"{path}: {name} must be a port number")
+        if name == "workers_per_arch" and not (isinstance(value, int) and 1 <= value <= 16):
+            raise StackSettingsError(f"{path}: workers_per_arch must be 1 to 16")
         if name in _LISTS:
             if not isinstance(value, list) or not all(
                 isinstance(v, str) and v.isidentifier() for v in value
