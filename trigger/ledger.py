@@ -235,7 +235,8 @@ class Ledger:
             set_={"job_uuid": stmt.excluded.job_uuid, "expires_at": stmt.excluded.expires_at},
             where=None if force else dedup.c.expires_at <= now,
         )
-        # RETURNING, not rowcount: psycopg reports a row for an upsert that touched none.
+        # RETURNING, not rowcount: through SQLAlchemy 2.1, psycopg 3 gives rowcount -1
+        # (unknown) for INSERT ... ON CONFLICT, whether a row was written or not.
         return conn.execute(stmt.returning(dedup.c.job_uuid)).first() is not None
 
     def prune(self, keep_messages: float, now: datetime | None = None) -> tuple[int, int]:
