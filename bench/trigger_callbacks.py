@@ -14,7 +14,11 @@ from typing import Any
 
 from fedora_messaging.exceptions import HaltConsumer
 
+from trigger.backends.base import Backend
+from trigger.config import settings_from_mapping
 from trigger.consumer import Consumer
+from trigger.ledger import JobStatus
+from trigger.service import Trigger
 
 
 class _Clock:
@@ -56,3 +60,34 @@ class TimedTrigger(Consumer):
             self.clock.started = time.perf_counter()
         super().__call__(message)
         self.clock.tick()
+
+
+class NoopBackend(Backend):
+    """Takes every job and does nothing with it: the dispatcher's own cost, nothing more."""
+
+    name = "noop"
+
+    def submit(self, job: Any) -> str:
+        return str(job["uuid"])
+
+    def status(self, token: str) -> JobStatus | None:
+        return None
+
+    def cancel(self, token: str) -> None:
+        return None
+
+    def info_url(self, token: str) -> str | None:
+        return None
+
+
+class TimedTriggerNoop(TimedTrigger):
+    """The trigger with a submitting no-op backend: the dispatcher thread claims and marks
+    every job SUBMITTED in the same SQLite ledger while the consumer records new ones."""
+
+    def __init__(self) -> None:
+        from fedora_messaging import config as fm_config
+
+        section = fm_config.conf["consumer_config"].get("checkline", {})
+        settings = settings_from_mapping(section, "consumer_config.checkline")
+        Consumer.__init__(self, trigger=Trigger(settings, backend=NoopBackend()))
+        self.clock = _Clock()

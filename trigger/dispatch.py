@@ -4,8 +4,10 @@
 token; a transient backend error marks the job ERROR_SUBMITTING (retryable) and ends the pass,
 so no younger job overtakes it; the next pass (every ``retry_interval``, or sooner when woken
 by a new job) starts again from it. A permanent error marks the job ERROR_SUBMITTING for good
-and the pass goes on. :meth:`Dispatcher.reconcile` asks the backend about every SUBMITTED or
-RUNNING job and records what changed. :meth:`start` runs both in one background thread.
+and the pass goes on. A backend that is not ``ready()`` (all its slots busy) ends the pass
+without touching the jobs: they stay SCHEDULED. :meth:`Dispatcher.reconcile` asks the
+backend about every SUBMITTED or RUNNING job and records what changed. :meth:`start` runs
+both in one background thread.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class Dispatcher:
         submitted = 0
         with self._lock:
             while limit is None or submitted < limit:
+                if not self.backend.ready():
+                    return submitted
                 try:
                     job = self.ledger.claim_next(self.lease)
                 except TransientError as err:

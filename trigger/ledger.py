@@ -70,17 +70,20 @@ class JobStatus(enum.StrEnum):
 
 
 metadata = MetaData()
+# Text, not String(n), for every value that comes from a message or a user (item, type, task,
+# arch, message id): PostgreSQL would refuse a longer value, and a refused message would be
+# retried and then dropped instead of recorded.
 jobs = Table(
     "jobs",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("uuid", String(36), nullable=False, unique=True),
     Column("item", Text, nullable=False),
-    Column("item_type", String(64), nullable=False),
-    Column("taskname", String(255), nullable=False),
-    Column("arch", String(64), nullable=False),
+    Column("item_type", Text, nullable=False),
+    Column("taskname", Text, nullable=False),
+    Column("arch", Text, nullable=False),
     Column("status", String(32), nullable=False, index=True),
-    Column("msg_id", String(255), index=True),
+    Column("msg_id", Text, index=True),
     Column("forced", Boolean, nullable=False, default=False),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
@@ -97,16 +100,16 @@ jobs = Table(
 messages = Table(
     "messages",
     metadata,
-    Column("msg_id", String(255), primary_key=True),
+    Column("msg_id", Text, primary_key=True),
     Column("received_at", DateTime, nullable=False),
 )
 dedup = Table(
     "dedup",
     metadata,
-    Column("taskname", String(255), primary_key=True),
-    Column("item", String(1024), primary_key=True),
-    Column("item_type", String(64), primary_key=True),
-    Column("arch", String(64), primary_key=True),
+    Column("taskname", Text, primary_key=True),
+    Column("item", Text, primary_key=True),
+    Column("item_type", Text, primary_key=True),
+    Column("arch", Text, primary_key=True),
     Column("job_uuid", String(36), nullable=False),
     Column("expires_at", DateTime, nullable=False),
 )
@@ -232,7 +235,8 @@ class Ledger:
             set_={"job_uuid": stmt.excluded.job_uuid, "expires_at": stmt.excluded.expires_at},
             where=None if force else dedup.c.expires_at <= now,
         )
-        # RETURNING, not rowcount: psycopg reports a row for an upsert that touched none.
+        # RETURNING, not rowcount: through SQLAlchemy 2.1, psycopg 3 gives rowcount -1
+        # (unknown) for INSERT ... ON CONFLICT, whether a row was written or not.
         return conn.execute(stmt.returning(dedup.c.job_uuid)).first() is not None
 
     def prune(self, keep_messages: float, now: datetime | None = None) -> tuple[int, int]:

@@ -26,6 +26,11 @@ class Backend(abc.ABC):
     #: False for a backend that only records (``none``): no submission loop runs for it.
     submits: bool = True
 
+    def ready(self) -> bool:
+        """False while the backend cannot take another job (a full local slot count): the
+        waiting jobs then stay SCHEDULED, which is not an error."""
+        return True
+
     @abc.abstractmethod
     def submit(self, job: Mapping[str, Any]) -> str:
         """Hand ``job`` to the backend; return its token.

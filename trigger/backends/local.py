@@ -84,6 +84,9 @@ class LocalBackend(Backend):
     def running(self) -> int:
         return sum(1 for proc in self._procs.values() if proc.poll() is None)
 
+    def ready(self) -> bool:
+        return self.running() < self.max_running
+
     def submit(self, job: Mapping[str, Any]) -> str:
         argv = self.argv(job)
         if self.running() >= self.max_running:

@@ -66,3 +66,14 @@ def test_window_force_and_claims(database_url: str) -> None:
     ledger.mark_submitted(claimed["uuid"], str(uuid.uuid4()), None)
     assert ledger.get(claimed["uuid"])["status"] == JobStatus.SUBMITTED
     ledger.dispose()
+
+
+def test_long_values_are_recorded(database_url: str) -> None:
+    """Assert a very long item, arch and message id are recorded (and deduped) everywhere."""
+    ledger = fresh(database_url)
+    item, msg_id = "x" * 5000, "m" * 600
+    created = ledger.record(msg_id, [job(item, arch="a" * 300)]).created
+    assert [j["item"] for j in created] == [item]
+    assert ledger.record(msg_id, [job(item)]).redelivered
+    assert ledger.record("other", [job(item, arch="a" * 300)]).duplicates
+    ledger.dispose()

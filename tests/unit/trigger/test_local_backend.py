@@ -71,3 +71,28 @@ def test_real_run_finishes(checks_dir: Path, tmp_path: Path) -> None:
     # a new backend (a restarted consumer) still knows, from execution.json
     assert LocalBackend(checks_dir, tmp_path / "artifacts").status(token) == JobStatus.FINISHED
     assert LocalBackend(checks_dir, tmp_path / "artifacts").status(str(uuid.uuid4())) is None
+
+
+def test_full_backend_leaves_jobs_scheduled(checks_dir: Path, tmp_path: Path) -> None:
+    """Assert jobs beyond local_max_running wait as SCHEDULED (not an error), then run."""
+    from trigger.dispatch import Dispatcher
+    from trigger.ledger import Ledger
+
+    ledger = Ledger(f"sqlite:///{tmp_path / 'l.sqlite'}")
+    backend = LocalBackend(checks_dir, tmp_path / "artifacts", max_running=1)
+    ledger.record(
+        "m",
+        [
+            {"item": f"p{n}-1-1", "item_type": "koji_build", "taskname": "dummy", "arch": "x86_64"}
+            for n in range(2)
+        ],
+    )
+    dispatcher = Dispatcher(ledger, backend)
+    assert dispatcher.submit_pending() == 1
+    assert [j["status"] for j in ledger.list()] == ["SUBMITTED", "SCHEDULED"]
+    assert ledger.list()[1]["error"] is None
+    deadline = time.monotonic() + 60
+    while not backend.ready() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert dispatcher.submit_pending() == 1
+    ledger.dispose()

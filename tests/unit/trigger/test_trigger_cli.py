@@ -149,3 +149,28 @@ def test_queue_settings_durable_and_bound_to_rule_topics() -> None:
     ]
     _, every = queue_settings(Settings(), None)
     assert len(every[0]["routing_keys"]) == 4
+
+
+def test_dispatch_once_runs_waiting_jobs(env: dict[str, str], tmp_path: Path) -> None:
+    """Assert jobs recorded with backend none are run by `dispatch --once --backend local`."""
+    import time
+
+    conf = Path(env["CHECKLINE_CONFIG"])
+    conf.write_text(conf.read_text() + f'artifacts = "{tmp_path / "artifacts"}"\n')
+    run(env, "trigger", "schedule", "-i", "xchat-0.5-1.fc20", "-t", "koji_build", "--task", "dummy")
+    refused = run(env, "trigger", "dispatch", "--once")
+    assert refused.exit_code == 2 and "backend 'none' submits nothing" in refused.output
+    result = run(env, "trigger", "dispatch", "--once", "--backend", "local")
+    # the pass submits, then reconciles: the run has started (or even ended) by then
+    assert "submitted 1, status changed 1" in result.output
+    (job,) = json.loads(run(env, "jobs", "list", "--json").output)
+    assert job["status"] in ("RUNNING", "FINISHED")
+    assert job["info_url"] == (tmp_path / "artifacts" / job["uuid"]).as_uri() + "/"
+    execution = tmp_path / "artifacts" / job["uuid"] / "execution.json"
+    deadline = time.monotonic() + 60
+    while not execution.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.2)
+    # another process (a new backend) learns the end from execution.json
+    assert "submitted 0" in run(env, "trigger", "dispatch", "--once", "--backend", "local").output
+    assert json.loads(run(env, "jobs", "show", job["uuid"]).output)["status"] == "FINISHED"
