@@ -27,7 +27,12 @@ Options:
 ``artifacts``          the local backend's artifacts folder (default ``artifacts``).
 ``local_max_running``  how many local runs at once (default 2); more jobs wait in the ledger.
 ``buildbot_url``       the Buildbot master (default ``http://127.0.0.1:8010/``).
-``buildbot_scheduler`` its ForceScheduler taking the job's properties (default ``force``).
+``buildbot_scheduler`` its ForceScheduler taking the job's properties (default ``force``;
+                       Checkline's ``master.cfg`` names it ``checkline``).
+``buildbot_user``      with ``buildbot_password``: a user of the master's ``users``, for a
+                       master that requires a login to force builds (one bound beyond
+                       localhost); the password may also come from
+                       ``CHECKLINE_BUILDBOT_PASSWORD``.
 ``local_command``      the command the local backend runs (default: the ``checkline`` script
                        installed beside this Python), as a list: ``["/opt/bin/checkline"]``.
 """
@@ -68,6 +73,8 @@ class Settings:
     local_command: tuple[str, ...] = ()
     buildbot_url: str = "http://127.0.0.1:8010/"
     buildbot_scheduler: str = "force"
+    buildbot_user: str = ""
+    buildbot_password: str = ""
     #: the whole fedora-messaging file, for ``amqp_url`` and friends (empty without a file).
     messaging: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -88,6 +95,8 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "local_command": list,
     "buildbot_url": str,
     "buildbot_scheduler": str,
+    "buildbot_user": str,
+    "buildbot_password": str,
 }
 
 

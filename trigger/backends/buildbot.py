@@ -47,13 +47,38 @@ class BuildbotBackend(Backend):
         scheduler: str = "force",
         timeout: float = 30.0,
         session: requests.Session | None = None,
+        login: tuple[str, str] | None = None,
     ) -> None:
         self.url = url.rstrip("/") + "/"
         self.scheduler = scheduler
         self.timeout = timeout
         self.session = session or requests.Session()
+        self.login = login
+        self._logged_in = False
+
+    def _log_in(self) -> None:
+        """Open a session on a master that requires a login to force (see master.cfg's
+        ``users``): Buildbot's API takes the session cookie ``/auth/login`` sets, not basic
+        credentials on each call."""
+        if self.login is None or self._logged_in:
+            return
+        try:
+            response = self.session.get(
+                f"{self.url}auth/login", auth=self.login, timeout=self.timeout
+            )
+        except requests.RequestException as err:
+            raise TransientBackendError(f"Buildbot at {self.url} did not answer: {err}") from err
+        if response.status_code >= 500:
+            raise TransientBackendError(f"Buildbot login: HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise BackendError(
+                f"Buildbot login as {self.login[0]!r} refused (HTTP {response.status_code}): "
+                "check buildbot_user and buildbot_password"
+            )
+        self._logged_in = True
 
     def _call(self, path: str, method: str, params: Mapping[str, Any]) -> Any:
+        self._log_in()
         payload: dict[str, Any] = {
             "jsonrpc": "2.0",
             "method": method,
@@ -66,6 +91,10 @@ class BuildbotBackend(Backend):
             )
         except requests.RequestException as err:
             raise TransientBackendError(f"Buildbot at {self.url} did not answer: {err}") from err
+        if response.status_code == 403 and self.login is not None and self._logged_in:
+            # The session expired (a master restart forgets it): log in again next time.
+            self._logged_in = False
+            raise TransientBackendError(f"Buildbot {method} on {path}: session expired")
         return self._answer(response, f"{method} on {path}")
 
     def _get(self, path: str) -> Any:

@@ -49,3 +49,16 @@ def test_assert_reads_stay_open(stack: BuildbotStack) -> None:
     response = requests.get(f"{stack.url}api/v2/builders", timeout=10)
     assert response.status_code == 200
     assert sorted(b["name"] for b in response.json()["builders"]) == ["noarch", "x86_64"]
+
+
+def test_assert_trigger_backend_logs_in(stack: BuildbotStack) -> None:
+    from trigger.backends.buildbot import BuildbotBackend
+    from trigger.errors import BackendError
+
+    job = props()
+    token = BuildbotBackend(stack.url, "checkline", login=("qa", "s3cret")).submit(job)
+    assert int(token) > 0
+    with pytest.raises(BackendError, match="you need to have role 'admins'"):
+        BuildbotBackend(stack.url, "checkline").submit(props())
+    with pytest.raises(BackendError, match="Buildbot login as 'qa' refused"):
+        BuildbotBackend(stack.url, "checkline", login=("qa", "wrong")).submit(props())
