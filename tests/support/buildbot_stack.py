@@ -244,10 +244,14 @@ class BuildbotStack:
         return int(next(iter(result[1].values())))
 
     def wait_build(self, brid: int, timeout: float = 120) -> dict[str, Any]:
+        """The last build of request ``brid`` once the request is complete."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            # The request, not its last build: a build that lost its worker ends (RETRY) and
+            # the request goes back in the queue for another one.
+            [request] = self.get(f"buildrequests/{brid}")["buildrequests"]
             builds = self.get(f"buildrequests/{brid}/builds")["builds"]
-            if builds and builds[-1]["complete"]:
+            if request["complete"] and builds and builds[-1]["complete"]:
                 return dict(builds[-1])
             time.sleep(0.2)
         raise TimeoutError(f"build request {brid} did not finish in {timeout} s")

@@ -146,7 +146,8 @@ class BuildbotBackend(Backend):
         requests_ = self._get(f"buildrequests/{int(token)}").get("buildrequests") or []
         if not requests_:
             return None
-        builds = self._get(f"buildrequests/{int(token)}/builds").get("builds") or []
+        path = f"buildrequests/{int(token)}/builds?property=duplicate_uuid"
+        builds = self._get(path).get("builds") or []
         if builds:
             build = builds[-1]
             if not build.get("complete"):
@@ -155,6 +156,9 @@ class BuildbotBackend(Backend):
                 # The worker was lost: Buildbot puts the request back in the queue and runs it
                 # again; the job is not over.
                 return JobStatus.SUBMITTED
+            if (build.get("properties") or {}).get("duplicate_uuid"):
+                # master.cfg refused it: another job already has this uuid's artifacts.
+                return JobStatus.CRASHED
             return (
                 JobStatus.FINISHED if build.get("results") in RAN_TO_THE_END else JobStatus.CRASHED
             )

@@ -117,6 +117,14 @@ def test_answers_map_to_errors(
         ({"complete": True}, [{"complete": True, "results": 2}], JobStatus.FINISHED),
         ({"complete": True}, [{"complete": True, "results": 4}], JobStatus.CRASHED),
         ({"complete": True}, [{"complete": True, "results": 6}], JobStatus.CRASHED),
+        # the worker was lost: Buildbot queues the request again
+        ({"complete": False}, [{"complete": True, "results": 5}], JobStatus.SUBMITTED),
+        # another job already had this uuid's artifacts: this one never ran
+        (
+            {"complete": True},
+            [{"complete": True, "results": 2, "properties": {"duplicate_uuid": [True, "x"]}}],
+            JobStatus.CRASHED,
+        ),
     ],
 )
 def test_status(
@@ -127,7 +135,7 @@ def test_status(
     assert BuildbotBackend(server.url).status("42") == expected
     assert [path for _, path, _ in server.requests] == [
         "/api/v2/buildrequests/42",
-        "/api/v2/buildrequests/42/builds",
+        "/api/v2/buildrequests/42/builds?property=duplicate_uuid",
     ]
 
 
