@@ -1,6 +1,6 @@
 """Rows to the v2.0 JSON shapes, with absolute URLs built from the request's root.
 
-``fetch_results`` runs a page of results with their data, groups and testcases as ONE
+``with_details`` makes a page of results with their data, groups and testcases ONE
 statement, and ``groups_with_counts`` counts a page of groups' results in theirs; upstream
 loads them per row (61 statements for 20 results, 21 for 20 groups).
 """
@@ -8,21 +8,22 @@ loads them per row (61 statements for 20 results, 21 for 20 groups).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import Connection, Select, func, literal_column, null, select, union_all
+from sqlalchemy import CompoundSelect, Select, func, literal_column, null, select, union_all
 
 from .schema import group, groups_to_results, result_data, testcase
 
 __all__ = [
     "Urls",
-    "fetch_results",
+    "documents",
     "groups_with_counts",
     "serialize_group",
     "serialize_testcase",
+    "with_details",
 ]
 
 #: A database row as a mapping (SQLAlchemy's RowMapping, or a plain dict).
@@ -102,19 +103,14 @@ def result_document(
     }
 
 
-def fetch_results(
-    conn: Connection, statement: Select[Any], urls: Urls, *, order: str | None = "desc"
-) -> list[dict[str, Any]]:
-    """Run a statement selecting ``result`` rows and serialize them: ONE round trip.
+def with_details(statement: Select[Any]) -> CompoundSelect[Any]:
+    """A statement selecting ``result`` rows, made into ONE statement that also brings their
+    data, groups and testcases (run it, then ``documents``).
 
     The statement becomes a materialized CTE; its rows, their data, their groups and their
     testcases come back together as one UNION ALL, told apart by a ``kind`` column. On
     PostgreSQL every round trip costs as much as the query itself, so this is the difference
     between a page at the cost of the healthcheck and a page at four times it.
-
-    Args:
-        order: how ``statement`` orders results, to restore it (a UNION has no order):
-            ``"desc"`` or ``"asc"`` by (submit_time, id), or None (as the database gives).
     """
     page = statement.cte("page").prefix_with("MATERIALIZED")
     ids = select(page.c.id)
@@ -162,14 +158,24 @@ def fetch_results(
         null(),
         testcase.c.id,
     ).where(testcase.c.name.in_(select(page.c.testcase_name)))
-    combined = union_all(rows, data, links, cases).order_by("kind", "seq")
+    return union_all(rows, data, links, cases).order_by("kind", "seq")
 
+
+def documents(
+    rows: Iterable[Sequence[Any]], urls: Urls, *, order: str | None = "desc"
+) -> list[dict[str, Any]]:
+    """The v2.0 documents from the rows of a ``with_details`` statement.
+
+    Args:
+        order: how the results were ordered, to restore it (a UNION has no order):
+            ``"desc"`` or ``"asc"`` by (submit_time, id), or None (as the database gives).
+    """
     results: list[dict[str, Any]] = []
     values: dict[int, dict[str, list[str]]] = defaultdict(dict)
     uuids: dict[int, list[str]] = defaultdict(list)
     testcases: dict[str, dict[str, Any]] = {}
-    for row in conn.execute(combined).all():
-        kind, rid, a, b, c, d, t, _seq = tuple[Any, ...](row)
+    for row in rows:
+        kind, rid, a, b, c, d, t, _seq = row
         if kind == 0:
             results.append(
                 {
