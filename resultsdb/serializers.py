@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -39,7 +40,7 @@ class Urls:
 
     root: str
 
-    @property
+    @cached_property
     def api(self) -> str:
         return f"{self.root.rstrip('/')}/api/v2.0"
 
@@ -170,32 +171,42 @@ def documents(
         order: how the results were ordered, to restore it (a UNION has no order):
             ``"desc"`` or ``"asc"`` by (submit_time, id), or None (as the database gives).
     """
-    results: list[dict[str, Any]] = []
+    # Straight from the row tuples to the documents: no intermediate dict per row, each
+    # testcase's document (and its quoted href) made once per page.
+    found: list[Sequence[Any]] = []
     values: dict[int, dict[str, list[str]]] = defaultdict(dict)
     uuids: dict[int, list[str]] = defaultdict(list)
     testcases: dict[str, dict[str, Any]] = {}
     for row in rows:
-        kind, rid, a, b, c, d, t, _seq = row
+        kind = row[0]
         if kind == 0:
-            results.append(
-                {
-                    "id": rid,
-                    "testcase_name": a,
-                    "outcome": b,
-                    "note": c,
-                    "ref_url": d,
-                    "submit_time": t,
-                }
-            )
+            found.append(row)
         elif kind == 1:
-            values[rid].setdefault(a, []).append(b)
+            values[row[1]].setdefault(row[2], []).append(row[3])
         elif kind == 2:
-            uuids[rid].append(str(a))
+            uuids[row[1]].append(str(row[2]))
         else:
-            testcases[str(a)] = {"name": a, "ref_url": b}
+            name = row[2]
+            testcases[name] = {"name": name, "ref_url": row[3], "href": urls.testcase(name)}
     if order is not None:
-        results.sort(key=lambda r: (r["submit_time"], r["id"]), reverse=order == "desc")
+        found.sort(key=_time_and_id, reverse=order == "desc")
+    results = f"{urls.api}/results/"
     return [
-        result_document(r, testcases[r["testcase_name"]], uuids[r["id"]], values[r["id"]], urls)
-        for r in results
+        {
+            "id": rid,
+            "groups": uuids[rid],
+            "testcase": dict(testcases[name]),
+            "submit_time": submit_time.isoformat(),
+            "outcome": outcome,
+            "note": note,
+            "ref_url": ref_url,
+            "data": values[rid],
+            "href": f"{results}{rid}",
+        }
+        for _kind, rid, name, outcome, note, ref_url, submit_time, _seq in found
     ]
+
+
+def _time_and_id(row: Sequence[Any]) -> tuple[Any, Any]:
+    """A result row's (submit_time, id): the order of pages."""
+    return row[6], row[1]
