@@ -235,23 +235,25 @@ def create_api(service: Service) -> Blueprint:
     @api.route("/groups", methods=["GET"])
     def get_groups() -> Reply:
         query = parse(GroupsQuery, _query_args())
-        statement = groups_with_counts().order_by(group.c.id.desc())
+        descriptions: list[str] = []
+        likes: list[str] = []
         if query.description:
-            names = [d for d in query.description.split(",") if d.strip()]
-            if names:
-                statement = statement.where(group.c.description.in_(names))
+            descriptions = [d for d in query.description.split(",") if d.strip()]
         elif query.description_like:
             likes = [d.replace("*", "%") for d in query.description_like.split(",") if d.strip()]
-            if likes:
-                statement = statement.where(or_(*(group.c.description.like(p) for p in likes)))
-        if query.uuid:
-            statement = statement.where(group.c.uuid.in_(query.uuid.split(",")))
+        uuids = query.uuid.split(",") if query.uuid else []
 
         def fetch(offset: int, limit: int) -> list[dict[str, Any]]:
             with db.read() as conn:
-                rows = conn.execute(statement.offset(offset).limit(limit)).mappings().all()
-            links = urls()
-            return [serialize_group(row, row["results_count"], links) for row in rows]
+                return reads.groups(
+                    conn,
+                    urls(),
+                    descriptions=descriptions,
+                    likes=likes,
+                    uuids=uuids,
+                    offset=offset,
+                    limit=limit,
+                )
 
         return jsonify(paged(query, fetch))
 

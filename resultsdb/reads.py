@@ -1,4 +1,5 @@
-"""Reading results: each filter shape's statement is built once, then only values are bound.
+"""Reading results and groups: each filter shape's statement is built once, then only
+values are bound.
 
 Building a page's SQLAlchemy statement (coercions, column proxies, its cache key) cost more
 than the database took to run it: about 0.5 ms of a 1.5 ms read. A statement depends only on
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Connection
+from sqlalchemy import BindParameter, CompoundSelect, Connection, Select, bindparam, or_
 
 from .queries import (
     FilterShape,
@@ -25,9 +26,10 @@ from .queries import (
     result_page,
     shape_of,
 )
-from .serializers import Urls, documents, with_details
+from .schema import group
+from .serializers import Urls, documents, groups_with_counts, serialize_group, with_details
 
-__all__ = ["latest", "page", "single"]
+__all__ = ["groups", "latest", "page", "single"]
 
 #: Shapes kept per process. Shapes come from query strings (how many values each filter
 #: has), so they are bounded by this, not by what clients send.
@@ -79,3 +81,47 @@ def single(conn: Connection, result_id: int, urls: Urls) -> dict[str, Any] | Non
     """The result ``result_id``, or None."""
     found = documents(conn.execute(_SINGLE, {"id": result_id}).all(), urls)
     return found[0] if found else None
+
+
+@lru_cache(maxsize=_SHAPES)
+def _groups_statement(descriptions: int, likes: int, uuids: int) -> Select[Any]:
+    """Groups, newest first, with ``descriptions`` exact descriptions (``description_<n>``)
+    or ``likes`` patterns (``description_like_<n>``), and ``uuids`` uuids (``uuid_<n>``)."""
+    statement = groups_with_counts().order_by(group.c.id.desc())
+    if descriptions:
+        names: list[BindParameter[str]] = [
+            bindparam(f"description_{i}") for i in range(descriptions)
+        ]
+        statement = statement.where(group.c.description.in_(names))
+    elif likes:
+        patterns: list[BindParameter[str]] = [
+            bindparam(f"description_like_{i}") for i in range(likes)
+        ]
+        statement = statement.where(or_(*(group.c.description.like(p) for p in patterns)))
+    if uuids:
+        statement = statement.where(
+            group.c.uuid.in_([bindparam(f"uuid_{i}") for i in range(uuids)])
+        )
+    return statement.offset(bindparam("offset")).limit(bindparam("limit"))
+
+
+def groups(
+    conn: Connection,
+    urls: Urls,
+    *,
+    descriptions: Sequence[str] = (),
+    likes: Sequence[str] = (),
+    uuids: Sequence[str] = (),
+    offset: int,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """A page of groups, newest first: those with any of ``descriptions``, else matching any
+    of ``likes`` (SQL LIKE patterns), and with any of ``uuids``; each filter when not empty."""
+    likes = () if descriptions else likes
+    values: dict[str, Any] = {"offset": offset, "limit": limit}
+    values.update((f"description_{i}", v) for i, v in enumerate(descriptions))
+    values.update((f"description_like_{i}", v) for i, v in enumerate(likes))
+    values.update((f"uuid_{i}", v) for i, v in enumerate(uuids))
+    statement = _groups_statement(len(descriptions), len(likes), len(uuids))
+    rows = conn.execute(statement, values).mappings().all()
+    return [serialize_group(row, row["results_count"], urls) for row in rows]

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from operator import itemgetter
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -159,7 +160,9 @@ def with_details(statement: Select[Any]) -> CompoundSelect[Any]:
         null(),
         testcase.c.id,
     ).where(testcase.c.name.in_(select(page.c.testcase_name)))
-    return union_all(rows, data, links, cases).order_by("kind", "seq")
+    # No ORDER BY: the database would sort each part in a temporary B-tree; ``documents``
+    # sorts the rows (about a hundred) by (kind, seq) itself, in microseconds.
+    return union_all(rows, data, links, cases)
 
 
 def documents(
@@ -177,7 +180,7 @@ def documents(
     values: dict[int, dict[str, list[str]]] = defaultdict(dict)
     uuids: dict[int, list[str]] = defaultdict(list)
     testcases: dict[str, dict[str, Any]] = {}
-    for row in rows:
+    for row in sorted(rows, key=_KIND_AND_SEQ):
         kind = row[0]
         if kind == 0:
             found.append(row)
@@ -205,6 +208,11 @@ def documents(
         }
         for _kind, rid, name, outcome, note, ref_url, submit_time, _seq in found
     ]
+
+
+#: The order the rows of ``with_details`` are read in: results, data, groups, testcases, each
+#: by id (so a result's data and groups keep the order they were stored in).
+_KIND_AND_SEQ = itemgetter(0, 7)
 
 
 def _time_and_id(row: Sequence[Any]) -> tuple[Any, Any]:
