@@ -138,6 +138,12 @@ class FilterShape:
         """Filters that pick few results by index (an item, a group; not a type or arch)."""
         return self.groups > 0 or any(not d.broad for d in self.data)
 
+    @property
+    def values(self) -> int:
+        """How many values in all: a statement has a parameter for each (see ``reads``)."""
+        fixed = self.outcomes + self.groups + self.testcases + self.testcases_like
+        return fixed + sum(d.count for d in self.data)
+
 
 def _name(kind: str, index: int, sub: int | None = None) -> str:
     """The bind parameter of one value: the statement and ``parameters`` agree on these."""
