@@ -17,6 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Select, or_, select, text
 
+from . import reads
 from .config import Settings
 from .db import Database
 from .parsers import (
@@ -29,11 +30,10 @@ from .parsers import (
     TestcasesQuery,
 )
 from .publish import OutboxRelay
-from .queries import MAX_ID, MAX_OFFSET, ResultFilters, data_filter, latest_results, result_page
-from .schema import group, result, testcase
+from .queries import MAX_ID, MAX_OFFSET, ResultFilters, data_filter
+from .schema import group, testcase
 from .serializers import (
     Urls,
-    fetch_results,
     groups_with_counts,
     result_document,
     serialize_group,
@@ -196,12 +196,11 @@ def create_api(service: Service) -> Blueprint:
             return conn.execute(statement.limit(1)).first() is not None
 
     def results_reply(filters: ResultFilters, query: ResultsQuery) -> dict[str, Any]:
-        order = {"asc:submit_time": "asc", "disable_sorting": None}.get(query.sort, "desc")
-
         def fetch(offset: int, limit: int) -> list[dict[str, Any]]:
-            statement = result_page(filters, offset=offset, limit=limit, sort=query.sort)
             with db.read() as conn:
-                return fetch_results(conn, statement, urls(), order=order)
+                return reads.page(
+                    conn, filters, urls(), offset=offset, limit=limit, sort=query.sort
+                )
 
         return paged(query, fetch)
 
@@ -236,23 +235,25 @@ def create_api(service: Service) -> Blueprint:
     @api.route("/groups", methods=["GET"])
     def get_groups() -> Reply:
         query = parse(GroupsQuery, _query_args())
-        statement = groups_with_counts().order_by(group.c.id.desc())
+        descriptions: list[str] = []
+        likes: list[str] = []
         if query.description:
-            names = [d for d in query.description.split(",") if d.strip()]
-            if names:
-                statement = statement.where(group.c.description.in_(names))
+            descriptions = [d for d in query.description.split(",") if d.strip()]
         elif query.description_like:
             likes = [d.replace("*", "%") for d in query.description_like.split(",") if d.strip()]
-            if likes:
-                statement = statement.where(or_(*(group.c.description.like(p) for p in likes)))
-        if query.uuid:
-            statement = statement.where(group.c.uuid.in_(query.uuid.split(",")))
+        uuids = query.uuid.split(",") if query.uuid else []
 
         def fetch(offset: int, limit: int) -> list[dict[str, Any]]:
             with db.read() as conn:
-                rows = conn.execute(statement.offset(offset).limit(limit)).mappings().all()
-            links = urls()
-            return [serialize_group(row, row["results_count"], links) for row in rows]
+                return reads.groups(
+                    conn,
+                    urls(),
+                    descriptions=descriptions,
+                    likes=likes,
+                    uuids=uuids,
+                    offset=offset,
+                    limit=limit,
+                )
 
         return jsonify(paged(query, fetch))
 
@@ -299,7 +300,7 @@ def create_api(service: Service) -> Blueprint:
         ):
             return _message("Please, provide at least one filter beside '_distinct_on'", 400)
         with db.read() as conn:
-            documents = fetch_results(conn, latest_results(filters, distinct_on), urls())
+            documents = reads.latest(conn, filters, urls(), distinct_on)
         return jsonify({"data": documents})
 
     @api.route("/groups/<group_id>/results", methods=["GET"])
@@ -326,10 +327,10 @@ def create_api(service: Service) -> Blueprint:
         if not (result_id.isascii() and result_id.isdigit()) or int(result_id) > MAX_ID:
             return _message("Result not found", 404)
         with db.read() as conn:
-            found = fetch_results(conn, select(result).where(result.c.id == int(result_id)), urls())
-        if not found:
+            found = reads.single(conn, int(result_id), urls())
+        if found is None:
             return _message("Result not found", 404)
-        return jsonify(found[0])
+        return jsonify(found)
 
     @api.route("/results", methods=["POST"])
     def post_result() -> Reply:

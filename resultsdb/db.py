@@ -5,7 +5,7 @@ for write transactions: a deferred transaction that reads and then writes can fa
 with "database is locked" when another worker wrote in between, whatever the timeout.
 
 Reads run outside any transaction (autocommit): every read is one statement (see
-``serializers.fetch_results``), so it sees one snapshot anyway, and on PostgreSQL this saves
+``serializers.with_details``), so it sees one snapshot anyway, and on PostgreSQL this saves
 the BEGIN and ROLLBACK round trips. There is no pre-ping either (another round trip per
 request): a connection the server dropped fails once and is replaced (503 for that request).
 """

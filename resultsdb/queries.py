@@ -1,4 +1,8 @@
-"""SQL for reading: pure functions from filters to SQLAlchemy statements (no I/O here).
+"""SQL for reading: pure functions from filter shapes to SQLAlchemy statements (no I/O here).
+
+A statement depends only on the filters' shape (``FilterShape``: which filters, how many
+values); the values themselves are bind parameters (``parameters``). Building a statement
+costs more than running it, so ``reads`` builds each shape's once and reuses it.
 
 Every filter is a condition on ``result``: data and group filters are ``id IN (subquery)``
 answered from the (key, value, result_id) and (group_id, result_id) indexes, so adding a
@@ -13,8 +17,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    FromClause,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+)
 
 from .schema import group, groups_to_results, result, result_data, testcase
 
@@ -23,7 +38,17 @@ MAX_OFFSET = 2**53
 #: The largest id the databases' 64-bit integers hold: a larger one names no row.
 MAX_ID = 2**63 - 1
 
-__all__ = ["DataFilter", "ResultFilters", "latest_results", "previous_outcome", "result_page"]
+__all__ = [
+    "DataFilter",
+    "FilterShape",
+    "ResultFilters",
+    "latest_results",
+    "one_result",
+    "parameters",
+    "previous_outcome",
+    "result_page",
+    "shape_of",
+]
 
 
 #: Data keys whose values are shared by many results (Fedora's and Greenwave's usual ones).
@@ -69,11 +94,6 @@ class ResultFilters:
     testcases_like: tuple[str, ...] = ()
     data: tuple[DataFilter, ...] = field(default_factory=tuple)
 
-    @property
-    def narrow(self) -> bool:
-        """Filters that pick few results by index (an item, a group; not a type or arch)."""
-        return bool(self.groups) or any(not f.broad for f in self.data)
-
 
 def data_filter(key: str, values: Sequence[str]) -> DataFilter:
     """Read a query parameter as upstream does: ``key:like`` is a pattern filter, another
@@ -88,90 +108,177 @@ def _pattern(value: str) -> str:
     return value.replace("*", "%")
 
 
-def _testcase_condition(names: Sequence[str], likes: Sequence[str]) -> ColumnElement[bool] | None:
+@dataclass(frozen=True)
+class DataShape:
+    """What the statement of one data filter depends on: not its key or its values."""
+
+    broad: bool
+    like: bool
+    count: int
+
+
+@dataclass(frozen=True)
+class FilterShape:
+    """Which filters are present and how many values each has: all a statement depends on.
+
+    Requests of the same shape share one statement (built once, compiled once: see
+    ``reads``); their values travel as bind parameters, named by ``_name``.
+    """
+
+    since: bool = False
+    until: bool = False
+    outcomes: int = 0
+    groups: int = 0
+    testcases: int = 0
+    testcases_like: int = 0
+    data: tuple[DataShape, ...] = ()
+
+    @property
+    def narrow(self) -> bool:
+        """Filters that pick few results by index (an item, a group; not a type or arch)."""
+        return self.groups > 0 or any(not d.broad for d in self.data)
+
+    @property
+    def values(self) -> int:
+        """How many values in all: a statement has a parameter for each (see ``reads``)."""
+        fixed = self.outcomes + self.groups + self.testcases + self.testcases_like
+        return fixed + sum(d.count for d in self.data)
+
+
+def _name(kind: str, index: int, sub: int | None = None) -> str:
+    """The bind parameter of one value: the statement and ``parameters`` agree on these."""
+    return f"{kind}_{index}" if sub is None else f"{kind}_{index}_{sub}"
+
+
+def _binds(kind: str, count: int, index: int | None = None) -> list[BindParameter[Any]]:
+    if index is None:
+        return [bindparam(_name(kind, i)) for i in range(count)]
+    return [bindparam(_name(kind, index, i)) for i in range(count)]
+
+
+def shape_of(filters: ResultFilters) -> FilterShape:
+    return FilterShape(
+        since=filters.since is not None,
+        until=filters.until is not None,
+        outcomes=len(filters.outcomes),
+        groups=len(filters.groups),
+        testcases=len(filters.testcases),
+        testcases_like=len(filters.testcases_like),
+        data=tuple(DataShape(f.broad, f.like, len(f.values)) for f in filters.data),
+    )
+
+
+def parameters(filters: ResultFilters, distinct_on: Sequence[str] = ()) -> dict[str, Any]:
+    """The values of ``filters`` by bind parameter name (see ``_name``)."""
+    values: dict[str, Any] = {}
+    if filters.since is not None:
+        values["since"] = filters.since
+    if filters.until is not None:
+        values["until"] = filters.until
+    for kind, items in (
+        ("outcome", filters.outcomes),
+        ("group", filters.groups),
+        ("testcase", filters.testcases),
+    ):
+        values.update((_name(kind, i), v) for i, v in enumerate(items))
+    values.update(
+        (_name("testcase_like", i), _pattern(v)) for i, v in enumerate(filters.testcases_like)
+    )
+    for index, wanted in enumerate(filters.data):
+        values[_name("key", index)] = wanted.key
+        for i, value in enumerate(wanted.values):
+            values[_name("value", index, i)] = _pattern(value) if wanted.like else value
+    values.update((_name("distinct", i), key) for i, key in enumerate(distinct_on))
+    return values
+
+
+def _testcase_condition(
+    column: ColumnElement[str], shape: FilterShape
+) -> ColumnElement[bool] | None:
     parts: list[ColumnElement[bool]] = []
-    if names:
-        parts.append(result.c.testcase_name.in_(names))
-    parts.extend(result.c.testcase_name.like(_pattern(like)) for like in likes)
+    if shape.testcases:
+        parts.append(column.in_(_binds("testcase", shape.testcases)))
+    parts.extend(column.like(b) for b in _binds("testcase_like", shape.testcases_like))
     return or_(*parts) if parts else None
 
 
-def conditions(filters: ResultFilters, *, with_testcases: bool = True) -> list[ColumnElement[bool]]:
-    """The WHERE conditions on ``result`` for ``filters``."""
+def conditions(shape: FilterShape, *, with_testcases: bool = True) -> list[ColumnElement[bool]]:
+    """The WHERE conditions on ``result`` for filters of ``shape``."""
     where: list[ColumnElement[bool]] = []
-    if filters.since is not None:
-        where.append(result.c.submit_time >= filters.since)
-    if filters.until is not None:
-        where.append(result.c.submit_time <= filters.until)
-    if filters.outcomes:
-        where.append(result.c.outcome.in_(filters.outcomes))
-    if filters.groups:
+    if shape.since:
+        where.append(result.c.submit_time >= bindparam("since"))
+    if shape.until:
+        where.append(result.c.submit_time <= bindparam("until"))
+    if shape.outcomes:
+        where.append(result.c.outcome.in_(_binds("outcome", shape.outcomes)))
+    if shape.groups:
         where.append(
             result.c.id.in_(
                 select(groups_to_results.c.result_id)
                 .join(group, group.c.id == groups_to_results.c.group_id)
-                .where(group.c.uuid.in_(filters.groups))
+                .where(group.c.uuid.in_(_binds("group", shape.groups)))
             )
         )
     if with_testcases:
-        by_testcase = _testcase_condition(filters.testcases, filters.testcases_like)
+        by_testcase = _testcase_condition(result.c.testcase_name, shape)
         if by_testcase is not None:
             where.append(by_testcase)
-    for wanted in filters.data:
+    for index, wanted in enumerate(shape.data):
+        values = _binds("value", wanted.count, index)
         if wanted.like:
-            match = or_(*(result_data.c.value.like(_pattern(v)) for v in wanted.values))
+            match = or_(*(result_data.c.value.like(v) for v in values))
         else:
-            match = result_data.c.value.in_(wanted.values)
+            match = result_data.c.value.in_(values)
+        key = result_data.c.key == bindparam(_name("key", index))
         if wanted.broad:
             where.append(
                 select(result_data.c.id)
-                .where(
-                    result_data.c.result_id == result.c.id, result_data.c.key == wanted.key, match
-                )
+                .where(result_data.c.result_id == result.c.id, key, match)
                 .exists()
             )
         else:
-            where.append(
-                result.c.id.in_(
-                    select(result_data.c.result_id).where(result_data.c.key == wanted.key, match)
-                )
-            )
+            where.append(result.c.id.in_(select(result_data.c.result_id).where(key, match)))
     return where
 
 
-def result_page(
-    filters: ResultFilters, *, offset: int, limit: int, sort: str = ""
-) -> Select[tuple[object, ...]]:
-    """One page of results (``limit`` rows; ask for one more to know if a next page exists).
+def result_page(shape: FilterShape, *, sort: str = "") -> Select[tuple[object, ...]]:
+    """One page of results: ``offset`` and ``limit`` are bind parameters (ask for one row
+    more than shown to know if a next page exists).
 
     ``sort``: ``asc:submit_time``, ``desc:submit_time`` (the default, also for anything else)
     or ``disable_sorting``. Equal times are ordered by id, so pages are stable.
     """
-    statement = select(result).where(*conditions(filters))
+    ids = select(result.c.id).where(*conditions(shape))
     if sort == "asc:submit_time":
-        statement = statement.order_by(result.c.submit_time.asc(), result.c.id.asc())
+        ids = ids.order_by(result.c.submit_time.asc(), result.c.id.asc())
     elif sort != "disable_sorting":
-        statement = statement.order_by(result.c.submit_time.desc(), result.c.id.desc())
-    return statement.offset(offset).limit(limit)
+        ids = ids.order_by(result.c.submit_time.desc(), result.c.id.desc())
+    # The page's ids first, then their rows: the rows an OFFSET skips are then index entries
+    # only (PostgreSQL: an index-only scan), not table rows fetched to be thrown away.
+    # Callers restore the order (see serializers.documents).
+    window = ids.offset(bindparam("offset")).limit(bindparam("limit"))
+    return select(result).where(result.c.id.in_(window.scalar_subquery()))
 
 
-def latest_results(
-    filters: ResultFilters, distinct_on: Sequence[str] = ()
-) -> Select[tuple[object, ...]]:
-    """The newest result per testcase (and per value of each ``distinct_on`` data key, a
-    missing key being a group of its own), newest first."""
-    if distinct_on or filters.narrow:
-        return _latest_ranked(filters, distinct_on)
-    return _latest_per_testcase(filters)
+def one_result() -> Select[tuple[object, ...]]:
+    """The result whose id is the bind parameter ``id``."""
+    return select(result).where(result.c.id == bindparam("id"))
 
 
-def _latest_ranked(
-    filters: ResultFilters, distinct_on: Sequence[str]
-) -> Select[tuple[object, ...]]:
+def latest_results(shape: FilterShape, distinct_on: int = 0) -> Select[tuple[object, ...]]:
+    """The newest result per testcase (and per value of each of the ``distinct_on`` data
+    keys, bound as ``distinct_<n>``, a missing key being a group of its own), newest first."""
+    if distinct_on or shape.narrow:
+        return _latest_ranked(shape, distinct_on)
+    return _latest_per_testcase(shape)
+
+
+def _latest_ranked(shape: FilterShape, distinct_on: int) -> Select[tuple[object, ...]]:
     partition: list[ColumnElement[object]] = [result.c.testcase_name]
     source: FromClause = result
-    for index, key in enumerate(distinct_on):
+    for index in range(distinct_on):
         alias = result_data.alias(f"distinct_{index}")
+        key: BindParameter[str] = bindparam(_name("distinct", index))
         source = source.outerjoin(alias, and_(alias.c.result_id == result.c.id, alias.c.key == key))
         partition.append(alias.c.value)
     rank = (
@@ -179,7 +286,7 @@ def _latest_ranked(
         .over(partition_by=partition, order_by=(result.c.submit_time.desc(), result.c.id.desc()))
         .label("rank")
     )
-    ranked = select(result.c.id, rank).select_from(source).where(*conditions(filters)).subquery()
+    ranked = select(result.c.id, rank).select_from(source).where(*conditions(shape)).subquery()
     newest = select(ranked.c.id).where(ranked.c.rank == 1)
     return (
         select(result)
@@ -188,12 +295,10 @@ def _latest_ranked(
     )
 
 
-def _latest_per_testcase(filters: ResultFilters) -> Select[tuple[object, ...]]:
+def _latest_per_testcase(shape: FilterShape) -> Select[tuple[object, ...]]:
     newest_id = (
         select(result.c.id)
-        .where(
-            result.c.testcase_name == testcase.c.name, *conditions(filters, with_testcases=False)
-        )
+        .where(result.c.testcase_name == testcase.c.name, *conditions(shape, with_testcases=False))
         .order_by(result.c.submit_time.desc(), result.c.id.desc())
         .limit(1)
         .scalar_subquery()
@@ -201,12 +306,9 @@ def _latest_per_testcase(filters: ResultFilters) -> Select[tuple[object, ...]]:
     )
     # One row per testcase (select_from: the only column is the correlated subquery).
     ids = select(newest_id.label("id")).select_from(testcase)
-    if filters.testcases or filters.testcases_like:
-        parts: list[ColumnElement[bool]] = []
-        if filters.testcases:
-            parts.append(testcase.c.name.in_(filters.testcases))
-        parts.extend(testcase.c.name.like(_pattern(like)) for like in filters.testcases_like)
-        ids = ids.where(or_(*parts))
+    by_testcase = _testcase_condition(testcase.c.name, shape)
+    if by_testcase is not None:
+        ids = ids.where(by_testcase)
     newest = ids.subquery()
     return (
         select(result)

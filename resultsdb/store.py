@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid as uuid_module
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import ReturningInsert
 
 from .parsers import CreateGroupBody, CreateResultBody, CreateTestcaseBody
 from .publish import enqueue
@@ -29,20 +31,39 @@ __all__ = [
 
 _MISSING: Any = object()
 
+# The statements of a POST are the same every time: built once (building one costs about as
+# much as running it), so that SQLAlchemy finds their compiled SQL by a memoized cache key.
+_INSERT_RESULTS = insert(result).returning(result.c.id, sort_by_parameter_order=True)
+_INSERT_DATA = insert(result_data)
+_INSERT_LINKS = insert(groups_to_results)
 
-def _insert_ignoring_conflicts(
-    conn: Connection, table: Table, rows: list[dict[str, Any]], key: str
-) -> list[dict[str, Any]]:
-    """Insert ``rows``, skipping those another transaction inserted first; return the
-    rows really inserted (the others come back as nothing)."""
-    dialect = conn.dialect.name
+
+@cache
+def _select_by(table: Table, key: str) -> Select[Any]:
+    """``table``'s rows whose ``key`` is in the list bound as ``keys``."""
+    return select(table).where(table.c[key].in_(bindparam("keys", expanding=True)))
+
+
+@cache
+def _insert_new(dialect: str, table: Table, key: str) -> ReturningInsert[Any]:
+    """INSERT ... ON CONFLICT (key) DO NOTHING RETURNING *, for ``dialect``."""
     if dialect == "postgresql":
         statement: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
     elif dialect == "sqlite":
         statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[key])
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(f"unsupported database {dialect}")
-    return [dict(row) for row in conn.execute(statement.returning(table), rows).mappings()]
+    returning: ReturningInsert[Any] = statement.returning(table)
+    return returning
+
+
+def _insert_ignoring_conflicts(
+    conn: Connection, table: Table, rows: list[dict[str, Any]], key: str
+) -> list[dict[str, Any]]:
+    """Insert ``rows``, skipping those another transaction inserted first; return the
+    rows really inserted (the others come back as nothing)."""
+    statement = _insert_new(conn.dialect.name, table, key)
+    return [dict(row) for row in conn.execute(statement, rows).mappings()]
 
 
 def _ensure_many(
@@ -58,7 +79,7 @@ def _ensure_many(
         return {}
 
     def read(keys: list[str]) -> dict[str, dict[str, Any]]:
-        found = conn.execute(select(table).where(table.c[key].in_(keys))).mappings()
+        found = conn.execute(_select_by(table, key), {"keys": keys}).mappings()
         return {row[key]: dict(row) for row in found}
 
     rows = read(list(wanted))
@@ -159,11 +180,7 @@ def create_results(conn: Connection, bodies: list[CreateResultBody]) -> list[Sto
     ]
     if not rows:
         return []
-    ids: list[int] = list(
-        conn.execute(insert(result).returning(result.c.id, sort_by_parameter_order=True), rows)
-        .scalars()
-        .all()
-    )
+    ids: list[int] = list(conn.execute(_INSERT_RESULTS, rows).scalars().all())
     data_for: list[list[tuple[str, str]]] = [data_rows(body.data) for body in bodies]
     links: list[dict[str, Any]] = []
     values: list[dict[str, Any]] = []
@@ -172,9 +189,9 @@ def create_results(conn: Connection, bodies: list[CreateResultBody]) -> list[Sto
         values.extend({"result_id": result_id, "key": k, "value": v} for k, v in data)
         links.extend({"group_id": group_rows[u]["id"], "result_id": result_id} for u in uuids)
     if values:
-        conn.execute(insert(result_data), values)
+        conn.execute(_INSERT_DATA, values)
     if links:
-        conn.execute(insert(groups_to_results), links)
+        conn.execute(_INSERT_LINKS, links)
     stored: list[Stored] = []
     for row, body, uuids, data in zip(rows, bodies, group_uuids, data_for, strict=True):
         grouped: dict[str, list[str]] = {}

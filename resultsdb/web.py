@@ -12,9 +12,10 @@ markup) and usable without JavaScript. Pages, each a constant number of SQL stat
 ``/testcases/<name>``        a testcase and its results.
 ``/results/<id>``            one result with all its data, its log and its groups.
 
-Data access is ``queries`` (statement builders) plus ``serializers`` (the v2.0 documents,
-whose data, groups and testcases are loaded for a whole page at once). A stored URL becomes a
-link only when it is ``http://`` or ``https://``; anything else (``javascript:``) is text.
+Data access is ``reads`` (statements built once per filter shape) plus ``serializers`` (the
+v2.0 documents, whose data, groups and testcases are loaded for a whole page at once). A stored
+URL becomes a link only when it is ``http://`` or ``https://``; anything else (``javascript:``)
+is text.
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ from flask import Blueprint, Response, render_template, request, url_for
 from sqlalchemy import Connection, select
 from werkzeug.datastructures import MultiDict
 
+from . import reads
 from .api_v2 import Service
 from .parsers import parse_since
-from .queries import MAX_ID, MAX_OFFSET, DataFilter, ResultFilters, latest_results, result_page
-from .schema import group, result, testcase
-from .serializers import Urls, fetch_results, groups_with_counts, serialize_group
+from .queries import MAX_ID, MAX_OFFSET, DataFilter, ResultFilters
+from .schema import group, testcase
+from .serializers import Urls, groups_with_counts, serialize_group
 
 __all__ = [
     "FILTER_FIELDS",
@@ -215,8 +217,7 @@ def _page_documents(
     """One page of results, serialized, plus one to tell whether another page follows."""
     if filters is None or window.offset > MAX_OFFSET:
         return []
-    statement = result_page(filters, offset=window.offset, limit=window.limit + 1)
-    return fetch_results(conn, statement, urls)
+    return reads.page(conn, filters, urls, offset=window.offset, limit=window.limit + 1)
 
 
 def create_web(service: Service) -> Blueprint:
@@ -290,7 +291,7 @@ def create_web(service: Service) -> Blueprint:
         filters = ResultFilters(data=tuple(data))
         links = urls()
         with db.read() as conn:
-            newest = fetch_results(conn, latest_results(filters, ("type", "arch")), links)
+            newest = reads.latest(conn, filters, links, ("type", "arch"))
             if not newest:
                 return not_found(f"Results of item {item!r}")
             history, pager = _paged(
@@ -357,10 +358,9 @@ def create_web(service: Service) -> Blueprint:
         if not (result_id.isascii() and result_id.isdigit()) or int(result_id) > MAX_ID:
             return not_found(f"Result {result_id!r}")
         with db.read() as conn:
-            found = fetch_results(conn, select(result).where(result.c.id == int(result_id)), urls())
-            if not found:
+            document = reads.single(conn, int(result_id), urls())
+            if document is None:
                 return not_found(f"Result {result_id!r}")
-            document = found[0]
             groups = list(
                 conn.execute(
                     select(group).where(group.c.uuid.in_(document["groups"])).order_by(group.c.id)

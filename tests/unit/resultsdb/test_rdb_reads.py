@@ -1,0 +1,58 @@
+"""Statements kept per filter shape: values are bound, never baked into a kept statement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from resultsdb import reads
+from resultsdb.app import create_app
+from resultsdb.config import Settings
+from resultsdb.db import Database
+from resultsdb.migrate import upgrade
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[FlaskClient]:
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    upgrade(url)
+    database = Database(url)
+    app = create_app(Settings(db=url), database=database)
+    client = app.test_client()
+    for index in range(40):
+        body = {
+            "outcome": "PASSED",
+            "testcase": f"dist.check{index % 2}",
+            "data": {"item": f"pkg-{index}-1.fc40", "type": "koji_build"},
+        }
+        assert client.post("/api/v2.0/results", json=body).status_code == 201
+    yield client
+    database.dispose()
+
+
+def _items(client: FlaskClient, url: str) -> list[str]:
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return sorted(r["data"]["item"][0] for r in response.get_json()["data"])
+
+
+def test_one_shape_two_values_two_answers(client: FlaskClient) -> None:
+    """Assert requests of the same shape share a statement yet each gets its own rows."""
+    assert _items(client, "/api/v2.0/results?item=pkg-1-1.fc40") == ["pkg-1-1.fc40"]
+    kept = reads._kept_page.cache_info().currsize
+    assert _items(client, "/api/v2.0/results?item=pkg-2-1.fc40") == ["pkg-2-1.fc40"]
+    assert _items(client, "/api/v2.0/results/latest?item=pkg-3-1.fc40") == ["pkg-3-1.fc40"]
+    assert _items(client, "/api/v2.0/results/latest?item=pkg-4-1.fc40") == ["pkg-4-1.fc40"]
+    assert reads._kept_page.cache_info().currsize == kept
+
+
+def test_many_values_are_answered_but_not_kept(client: FlaskClient) -> None:
+    """Assert a filter with more values than are kept still answers right, and is not kept."""
+    wanted = [f"pkg-{i}-1.fc40" for i in range(reads._KEPT_VALUES + 5)]
+    kept = reads._kept_page.cache_info().currsize
+    url = f"/api/v2.0/results?item={','.join(wanted)}&limit=100"
+    assert _items(client, url) == sorted(wanted)
+    assert reads._kept_page.cache_info().currsize == kept
