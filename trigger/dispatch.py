@@ -80,14 +80,14 @@ class Dispatcher:
     def reconcile(self) -> int:
         """Update SUBMITTED/RUNNING jobs from the backend; return how many changed."""
         changed = 0
-        for job in self.ledger.list(statuses=[s.value for s in ACTIVE]):
-            if not job["token"]:
-                continue
-            try:
-                status = self.backend.status(job["token"])
-            except TransientError as err:
-                log.warning("backend %s: no status now: %s", self.backend.name, err)
-                return changed
+        jobs = [j for j in self.ledger.list(statuses=[s.value for s in ACTIVE]) if j["token"]]
+        try:
+            statuses = self.backend.status_many([job["token"] for job in jobs])
+        except TransientError as err:
+            log.warning("backend %s: no status now: %s", self.backend.name, err)
+            return changed
+        for job in jobs:
+            status = statuses.get(job["token"])
             if status is not None and status != JobStatus(job["status"]):
                 self.ledger.set_status(job["uuid"], status)
                 changed += 1

@@ -44,6 +44,11 @@ class Backend(abc.ABC):
     def status(self, token: str) -> JobStatus | None:
         """Where the job is, or None when the backend does not know."""
 
+    def status_many(self, tokens: list[str]) -> dict[str, JobStatus | None]:
+        """The status of each of ``tokens``; a backend that can ask for many at once (one
+        request for all the active jobs) overrides this."""
+        return {token: self.status(token) for token in tokens}
+
     @abc.abstractmethod
     def cancel(self, token: str) -> None:
         """Stop the job (nothing when it already ended)."""

@@ -38,6 +38,25 @@ RAN_TO_THE_END = (0, 1, 2)
 RETRY = 5
 
 
+def job_status(request: Mapping[str, Any], builds: list[dict[str, Any]]) -> JobStatus:
+    """A job's status from its build request and the request's builds, oldest first."""
+    if builds:
+        build = builds[-1]
+        if not build.get("complete"):
+            return JobStatus.RUNNING
+        if build.get("results") == RETRY and not request.get("complete"):
+            # The worker was lost: Buildbot puts the request back in the queue and runs it
+            # again; the job is not over.
+            return JobStatus.SUBMITTED
+        if (build.get("properties") or {}).get("duplicate_uuid"):
+            # master.cfg refused it: another job already has this uuid's artifacts.
+            return JobStatus.CRASHED
+        return JobStatus.FINISHED if build.get("results") in RAN_TO_THE_END else JobStatus.CRASHED
+    if request.get("complete"):  # cancelled before it started
+        return JobStatus.CRASHED
+    return JobStatus.SUBMITTED
+
+
 class BuildbotBackend(Backend):
     name = "buildbot"
 
@@ -148,23 +167,30 @@ class BuildbotBackend(Backend):
             return None
         path = f"buildrequests/{int(token)}/builds?property=duplicate_uuid"
         builds = self._get(path).get("builds") or []
-        if builds:
-            build = builds[-1]
-            if not build.get("complete"):
-                return JobStatus.RUNNING
-            if build.get("results") == RETRY and not requests_[0].get("complete"):
-                # The worker was lost: Buildbot puts the request back in the queue and runs it
-                # again; the job is not over.
-                return JobStatus.SUBMITTED
-            if (build.get("properties") or {}).get("duplicate_uuid"):
-                # master.cfg refused it: another job already has this uuid's artifacts.
-                return JobStatus.CRASHED
-            return (
-                JobStatus.FINISHED if build.get("results") in RAN_TO_THE_END else JobStatus.CRASHED
+        return job_status(requests_[0], builds)
+
+    def status_many(self, tokens: list[str]) -> dict[str, JobStatus | None]:
+        """All of ``tokens`` in two requests (requests and builds from the oldest on), so that
+        reconciling many active jobs does not load the master with two requests per job."""
+        brids = sorted({int(token) for token in tokens})
+        if not brids:
+            return {}
+        since = f"buildrequestid__ge={brids[0]}"
+        found = self._get(f"buildrequests?{since}").get("buildrequests") or []
+        built = self._get(f"builds?{since}&property=duplicate_uuid").get("builds") or []
+        requests_by_id = {r["buildrequestid"]: r for r in found}
+        builds_by_request: dict[int, list[dict[str, Any]]] = {}
+        for build in sorted(built, key=lambda b: b["buildid"]):
+            builds_by_request.setdefault(build["buildrequestid"], []).append(build)
+        out: dict[str, JobStatus | None] = {}
+        for token in tokens:
+            request = requests_by_id.get(int(token))
+            out[token] = (
+                None
+                if request is None
+                else job_status(request, builds_by_request.get(int(token), []))
             )
-        if requests_[0].get("complete"):  # cancelled before it started
-            return JobStatus.CRASHED
-        return JobStatus.SUBMITTED
+        return out
 
     def cancel(self, token: str) -> None:
         self._call(f"buildrequests/{int(token)}", "cancel", {"reason": "cancelled by checkline"})

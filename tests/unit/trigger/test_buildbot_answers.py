@@ -143,3 +143,32 @@ def test_unknown_request_status(server: Server) -> None:
     """Assert a request the master does not know gives no status."""
     server.answers = [(200, {"buildrequests": []})]
     assert BuildbotBackend(server.url).status("42") is None
+
+
+def test_status_many_two_requests_for_all(server: Server) -> None:
+    """Assert the statuses of many jobs come from two requests, whatever their number."""
+    server.answers = [
+        (200, {"buildrequests": [
+            {"buildrequestid": 40, "complete": True},
+            {"buildrequestid": 41, "complete": False},
+            {"buildrequestid": 42, "complete": False},
+            {"buildrequestid": 43, "complete": False},
+        ]}),
+        (200, {"builds": [
+            {"buildid": 7, "buildrequestid": 40, "complete": True, "results": 0},
+            {"buildid": 9, "buildrequestid": 42, "complete": True, "results": 5},
+            {"buildid": 8, "buildrequestid": 41, "complete": False, "results": None},
+        ]}),
+    ]  # fmt: skip
+    statuses = BuildbotBackend(server.url).status_many(["40", "41", "42", "43", "99"])
+    assert statuses == {
+        "40": JobStatus.FINISHED,
+        "41": JobStatus.RUNNING,
+        "42": JobStatus.SUBMITTED,  # lost its worker: queued again
+        "43": JobStatus.SUBMITTED,
+        "99": None,
+    }
+    assert [path for _, path, _ in server.requests] == [
+        "/api/v2/buildrequests?buildrequestid__ge=40",
+        "/api/v2/builds?buildrequestid__ge=40&property=duplicate_uuid",
+    ]
