@@ -47,6 +47,13 @@ from rdb_server import free_port  # noqa: E402
 RULES = "- when: {item_type: koji_build}\n  do: [{tasks: [dummy], arches: [x86_64]}]\n"
 
 
+def cpu_seconds() -> float:
+    """CPU time the whole machine has spent working (user + nice + system + irq + softirq)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[max(0, int(0.95 * len(ordered) + 0.5) - 1)]
@@ -225,7 +232,7 @@ class BareBuildbot:
 
         def all_done() -> bool:
             time.sleep(0.5)  # as for the pipeline: one request every half second
-            params = {"buildrequestid__ge": min(brids), "complete": "true", "field": "complete"}
+            params = {"buildrequestid__ge": min(brids), "complete": "true"}
             answer = self.session.get(f"{self.url}api/v2/buildrequests", params=params)
             return len(answer.json()["buildrequests"]) >= count
 
@@ -250,7 +257,9 @@ def main() -> int:
                 try:
                     if workers == counts[0]:
                         figures[f"{kind} latency"] = system.latency(args.latency)
+                    cpu = cpu_seconds()
                     figures[f"{kind} throughput {workers}"] = system.throughput(args.throughput)
+                    figures[f"{kind} cpu {workers}"] = (cpu_seconds() - cpu) / args.throughput
                 finally:
                     system.down()
     pipe, bare = figures["pipeline latency"], figures["bare latency"]
@@ -272,6 +281,10 @@ def main() -> int:
         verdict = "met" if ratio >= 0.7 else "MISSED"
         print(f"  {workers} worker(s)                         {ours:7.2f} {theirs:7.2f}  "
               f"{ratio:5.0%}  (target >= 70%: {verdict})")  # fmt: skip
+    print(f"machine CPU per job (s, all processes; {os.cpu_count()} cores)   pipeline   bare")
+    for workers in counts:
+        ours, theirs = figures[f"pipeline cpu {workers}"], figures[f"bare cpu {workers}"]
+        print(f"  {workers} worker(s)                         {ours:7.2f} {theirs:7.2f}")
     return 0
 
 

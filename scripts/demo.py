@@ -129,62 +129,13 @@ def _wait_line(log: Path, prefix: str, timeout: float) -> dict[str, str]:
 
 
 def messages() -> list[Any]:
-    """Real-shaped messages, built and validated by the schema classes."""
-    from bodhi.messages.schemas.update import UpdateReadyForTestingV3
-    from koji_fedoramessaging_messages.build import BuildStateChangeV1
+    """Real-shaped messages, built and validated by the schema classes (the test tool
+    ``tests/support/publish.py`` builds them as Fedora's Koji and Bodhi would send them)."""
+    sys.path.insert(0, str(REPO / "tests" / "support"))
+    from publish import bodhi_update, koji_build
 
-    out: list[Any] = []
-    for n, nvr in enumerate(BUILDS, start=1):
-        name, version, release = nvr.rsplit("-", 2)
-        out.append(
-            BuildStateChangeV1(
-                topic="org.fedoraproject.prod.buildsys.build.state.change",
-                body={
-                    "build_id": 4000 + n,
-                    "name": name,
-                    "version": version,
-                    "release": release,
-                    "epoch": None,
-                    "attribute": "state",
-                    "old": 0,
-                    "new": 1,
-                    "owner": "demo",
-                    "instance": "primary",
-                    "task_id": 9000 + n,
-                    "request": [f"git+https://src.example/rpms/{name}#demo", "f40-candidate", {}],
-                    "creation_time": "2040-01-01T10:00:00+00:00",
-                    "completion_time": None,
-                    "task": {
-                        "id": 9000 + n,
-                        "method": "build",
-                        "host_id": None,
-                        "arch": "noarch",
-                        "result": None,
-                    },
-                },
-            )
-        )
-    update = {
-        "alias": BODHI_UPDATE, "builds": [{"nvr": nvr} for nvr in UPDATE_BUILDS],
-        "user": {"name": "demo"}, "status": "pending", "request": "testing",
-        "release": {"name": "F40"},
-    }  # fmt: skip
-    out.append(
-        UpdateReadyForTestingV3(
-            topic="org.fedoraproject.prod.bodhi.update.status.testing.koji-build-group.build.complete",
-            body={
-                "agent": "bodhi",
-                "update": update,
-                "artifact": {
-                    "type": "koji-build-group",
-                    "builds": [
-                        {"type": "koji-build", "id": 4100, "task_id": 9100, "nvr": nvr}
-                        for nvr in UPDATE_BUILDS
-                    ],
-                },
-            },
-        )
-    )
+    out = [koji_build(nvr, 4000 + n) for n, nvr in enumerate(BUILDS, start=1)]
+    out.append(bodhi_update(BODHI_UPDATE, UPDATE_BUILDS))
     for message in out:
         message.validate()
     return out

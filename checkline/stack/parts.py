@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from .settings import PROJECT, StackSettings
 
-__all__ = ["PARTS", "PartError", "PartState", "StackContext"]
+__all__ = ["PARTS", "PartError", "PartState", "StackContext", "toml_value"]
 
 BIN = Path(sys.executable).parent
 
@@ -238,7 +238,8 @@ def artifacts_up(ctx: StackContext) -> PartState:
 # -- buildbot ----------------------------------------------------------------------------
 
 
-def _toml(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """``value`` (str, int, bool, list, table) written as TOML."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -246,14 +247,14 @@ def _toml(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value)
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
 def write_toml(path: Path, values: dict[str, Any]) -> None:
-    lines = [f"{key} = {_toml(value)}" for key, value in values.items()]
+    lines = [f"{key} = {toml_value(value)}" for key, value in values.items()]
     path.write_text("\n".join(lines) + "\n")
     path.chmod(0o600)  # worker passwords
 
@@ -386,19 +387,19 @@ def trigger_config(ctx: StackContext) -> Path:
     queue = f"checkline-trigger-{digest}"
     path = ctx.path("trigger.toml")
     lines = [
-        f"amqp_url = {_toml(settings.amqp_url)}",
+        f"amqp_url = {toml_value(settings.amqp_url)}",
         'topic_prefix = ""',
         'client_properties = {app = "checkline-trigger"}',
         "",
         "[consumer_config.checkline]",
-        f"rules = {_toml(settings.rules)}",
-        f"checks_dir = {_toml(settings.checks_dir)}",
-        f"db = {_toml('sqlite:///' + str(ctx.path('ledger.sqlite')))}",
+        f"rules = {toml_value(settings.rules)}",
+        f"checks_dir = {toml_value(settings.checks_dir)}",
+        f"db = {toml_value('sqlite:///' + str(ctx.path('ledger.sqlite')))}",
         'backend = "buildbot"',
-        f"buildbot_url = {_toml(settings.buildbot_url)}",
+        f"buildbot_url = {toml_value(settings.buildbot_url)}",
         'buildbot_scheduler = "checkline"',
-        f"valid_arches = {_toml(list(settings.valid_arches))}",
-        f"queue = {_toml(queue)}",
+        f"valid_arches = {toml_value(list(settings.valid_arches))}",
+        f"queue = {toml_value(queue)}",
         "retry_interval = 2",
     ]
     path.write_text("\n".join(lines) + "\n")

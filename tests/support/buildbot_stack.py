@@ -9,7 +9,6 @@ requests a build through the ForceScheduler's JSON-RPC, as the trigger does, and
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -23,24 +22,10 @@ from typing import Any
 import requests
 from rdb_server import free_port
 
+from checkline.stack.parts import toml_value
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return (
-            "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
-        )
-    raise TypeError(value)
 
 
 def checks_repo(folder: Path) -> str:
@@ -122,7 +107,7 @@ class BuildbotStack:
             "users": self.users,
             **self.extra,
         }
-        lines = [f"{key} = {_toml_value(value)}" for key, value in settings.items()]
+        lines = [f"{key} = {toml_value(value)}" for key, value in settings.items()]
         (self.folder / "master.toml").write_text("\n".join(lines) + "\n")
 
     def start(self) -> BuildbotStack:
