@@ -24,7 +24,7 @@ from typing import Any
 
 from buildbot.plugins import steps, util
 from buildbot.process import buildstep
-from buildbot.process.results import EXCEPTION, FAILURE, SUCCESS, WARNINGS
+from buildbot.process.results import EXCEPTION, FAILURE, SKIPPED, SUCCESS, WARNINGS
 from twisted.internet import defer
 
 from .jobs import (
@@ -90,6 +90,7 @@ class ReserveArtifacts(buildstep.BuildStep):  # type: ignore[misc]
             yield self.addCompleteLog(
                 "retry", f"build request {request_id} runs again: its earlier artifacts go\n"
             )
+            self.setProperty("retried_request", True, "ReserveArtifacts")
         self.setProperty("artifacts_reserved", True, "ReserveArtifacts")
         self.descriptionDone = [f"artifacts {job['uuid']}"]
         return SUCCESS
@@ -128,8 +129,10 @@ def build_factory(settings: MasterSettings) -> util.BuildFactory:
         steps.RemoveDirectory(
             name="clear run folder",  # a retried request's dead attempt may have left one
             dir=util.Interpolate("runs/%(prop:uuid)s"),  # RUNS_DIR, from the builder's folder
-            doStepIf=_reserved,
-            hideStepIf=lambda results, step: results == SUCCESS,
+            # Only then: a fresh uuid has no folder, and every step costs the master and the
+            # worker a round trip (see bench/README.md, end to end).
+            doStepIf=lambda step: _reserved(step) and bool(step.getProperty("retried_request")),
+            hideStepIf=lambda results, step: results in (SUCCESS, SKIPPED),
         )
     )
     factory.addStep(
