@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint services demo demo-down bench bench-resultsdb bench-reporting bench-trigger clean
+.PHONY: test lint services demo demo-down bench bench-resultsdb bench-reporting bench-trigger bench-e2e clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,12 @@ bench-reporting: $(STAMP)
 bench-trigger: $(STAMP)
 	bash scripts/ensure-rabbitmq.sh
 	$(BIN)/python bench/trigger_bench.py $(BENCH_ARGS)
+
+# The whole pipeline against bare Buildbot (see bench/README.md); ~8 minutes with BENCH_ARGS
+# "--latency 30 --throughput 100", longer with the issue's 50 and 500.
+bench-e2e: $(STAMP)
+	bash scripts/ensure-rabbitmq.sh
+	$(BIN)/python bench/e2e_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache .ruff_cache .mypy_cache
