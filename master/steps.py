@@ -14,7 +14,8 @@
   or a cancel).
 * **report**: ``checkline report`` with the log URL base and the build's page as the group's
   ``ref_url`` (always). Its spool lives beside the worker's runs, so the next build flushes it.
-* **cleanup** the run's directory on the worker (once uploaded and reported).
+* **cleanup** the run's directory on the worker (once reported, and only when the upload
+  succeeded: otherwise it stays on the worker).
 """
 
 from __future__ import annotations
@@ -100,6 +101,15 @@ def _reserved(step: Any) -> bool:
     """Only a build whose properties were checked and whose folder is its own may upload,
     report or clean up: those steps run even after a failure, properties in their paths."""
     return bool(step.getProperty("artifacts_reserved"))
+
+
+def _uploaded(step: Any) -> bool:
+    """The run's folder on the worker goes only once its copy is on the master: after a failed
+    upload it stays, for someone to fetch (nothing lost)."""
+    return _reserved(step) and any(
+        done.name == "upload artifacts" and done.results == SUCCESS
+        for done in step.build.executedSteps
+    )
 
 
 @util.renderer  # type: ignore[untyped-decorator]
@@ -216,7 +226,7 @@ def build_factory(settings: MasterSettings) -> util.BuildFactory:
             name="cleanup",
             dir=util.Interpolate("runs/%(prop:uuid)s"),  # RUNS_DIR, from the builder's folder
             alwaysRun=True,
-            doStepIf=_reserved,
+            doStepIf=_uploaded,
             hideStepIf=lambda results, step: results == SUCCESS,
         )
     )
