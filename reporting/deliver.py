@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .client import BulkUnsupported, ResultsDBClient, TransientError
-from .mapping import REPORT_KEY, accept_outcomes
+from .mapping import REPORT_KEY, accept_outcomes, key_of
 
 __all__ = ["DeliveryFailed", "Outcome", "RetryPolicy", "deliver"]
 
@@ -75,10 +75,6 @@ class DeliveryFailed(Exception):
         self.done = done
 
 
-def _key(body: dict[str, Any]) -> str:
-    return str(body["data"][REPORT_KEY])
-
-
 class _Attempt:
     """The state carried from one attempt to the next."""
 
@@ -92,7 +88,7 @@ class _Attempt:
         if self.maybe_landed:
             present = client.reported_keys(group, REPORT_KEY)
             before = len(self.pending)
-            self.pending = [body for body in self.pending if _key(body) not in present]
+            self.pending = [body for body in self.pending if key_of(body) not in present]
             self.outcome.already += before - len(self.pending)
             self.maybe_landed = False
         if not self.pending:

@@ -114,6 +114,11 @@ def _data(verdict: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def key_of(body: dict[str, Any]) -> str:
+    """The idempotency key a result body carries."""
+    return str(body["data"][REPORT_KEY])
+
+
 def report_key(job: Job, index: int, body: dict[str, Any]) -> str:
     """A digest naming one verdict of one job: its uuid, position, testcase and outcome.
 

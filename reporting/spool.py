@@ -27,17 +27,13 @@ from typing import Any
 
 from .client import PermanentError, ResultsDBClient
 from .deliver import DeliveryFailed, RetryPolicy, deliver
-from .mapping import REPORT_KEY
+from .mapping import key_of
 
 __all__ = ["FlushSummary", "Spool", "SpooledReport"]
 
 log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def _key(body: dict[str, Any]) -> str:
-    return str(body["data"][REPORT_KEY])
 
 
 @dataclass
@@ -91,8 +87,8 @@ class Spool:
         with self.locked(wait=True):
             if path.exists():
                 earlier = self.load(path)
-                seen = {_key(body) for body in report.bodies}
-                report.bodies = [b for b in earlier.bodies if _key(b) not in seen] + report.bodies
+                seen = {key_of(body) for body in report.bodies}
+                report.bodies = [b for b in earlier.bodies if key_of(b) not in seen] + report.bodies
                 report.created = earlier.created
             return self.put(report)
 

@@ -29,6 +29,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from checkline.stack.parts import alive
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 KOJI_PORT, BODHI_PORT = 8081, 8082
@@ -70,7 +72,7 @@ def standins_file(state: Path) -> Path:
 def start_standins(state: Path) -> dict[str, str]:
     """The Koji and Bodhi stand-ins, started once (their pids kept for --down)."""
     known = json.loads(standins_file(state).read_text()) if standins_file(state).exists() else {}
-    if known and all(_alive(p) for p in known.get("pids", [])):
+    if known and all(alive(p) for p in known.get("pids", [])):
         return dict(known["env"])
     logs = state / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -103,14 +105,6 @@ def _spawn(argv: list[str], log: Path) -> int:
             argv, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     return proc.pid
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def _wait_line(log: Path, prefix: str, timeout: float) -> dict[str, str]:

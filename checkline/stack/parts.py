@@ -379,12 +379,16 @@ def current_pid(state: PartState) -> int | None:
 # -- trigger -----------------------------------------------------------------------------
 
 
+def trigger_queue(ctx: StackContext) -> str:
+    """One queue per state dir: two stacks on one broker must not share (and split) messages."""
+    digest = hashlib.sha256(str(ctx.state_dir).encode()).hexdigest()[:10]
+    return f"checkline-trigger-{digest}"
+
+
 def trigger_config(ctx: StackContext) -> Path:
     """The trigger's settings (fedora-messaging's TOML, ours under consumer_config)."""
     settings = ctx.settings
-    # One queue per state dir: two stacks on one broker must not share (and split) messages.
-    digest = hashlib.sha256(str(ctx.state_dir).encode()).hexdigest()[:10]
-    queue = f"checkline-trigger-{digest}"
+    queue = trigger_queue(ctx)
     path = ctx.path("trigger.toml")
     lines = [
         f"amqp_url = {toml_value(settings.amqp_url)}",
@@ -433,7 +437,7 @@ def trigger_up(ctx: StackContext) -> PartState:
         )  # fmt: skip
     log = ctx.log("trigger")
     pid = spawn([str(BIN / "checkline"), "trigger", "consume", "--config", str(config)], log)
-    queue = _queue_name(config)
+    queue = trigger_queue(ctx)
     wait_for(lambda: _queue_declared(ctx.settings.amqp_url, queue) or not alive(pid), 60,
              "the trigger consumer", log)  # fmt: skip
     if not alive(pid):
@@ -441,12 +445,6 @@ def trigger_up(ctx: StackContext) -> PartState:
     return PartState(
         f"{broker}?queue={queue}", pid, started=True, log=str(log), extra={"config": str(config)}
     )
-
-
-def _queue_name(config: Path) -> str:
-    import tomllib
-
-    return str(tomllib.loads(config.read_text())["consumer_config"]["checkline"]["queue"])
 
 
 def _read_broker(ctx: StackContext) -> str | None:

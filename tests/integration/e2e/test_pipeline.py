@@ -16,6 +16,8 @@ from pathlib import Path
 import requests
 from conftest import BIN, Pipeline, wait_until
 
+from checkline.stack.parts import alive
+
 
 def nvr(prefix: str = "pipe") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}-1.0-1.fc40"
@@ -122,7 +124,7 @@ def test_assert_resultsdb_down_while_reporting_results_arrive(pipeline: Pipeline
     pipeline.wait_jobs(item, "RUNNING", 1, timeout=120)
     rdb_pid = int(pipeline.parts["resultsdb"]["pid"])
     os.killpg(rdb_pid, signal.SIGTERM)
-    wait_until(lambda: not _alive(rdb_pid), 30, "ResultsDB to stop")
+    wait_until(lambda: not alive(rdb_pid), 30, "ResultsDB to stop")
     time.sleep(6)  # the check ends (4 s) and the report step meets a dead ResultsDB
     up = pipeline.checkline("stack", "up", "--state-dir", pipeline.state)
     assert "resultsdb  started" in up.stdout
@@ -130,11 +132,3 @@ def test_assert_resultsdb_down_while_reporting_results_arrive(pipeline: Pipeline
     pipeline.parts = __import__("json").loads(status.stdout)
     results = pipeline.wait_results(item, 1, timeout=120)
     assert [r["outcome"] for r in results] == ["PASSED"]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
