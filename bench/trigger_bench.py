@@ -33,10 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import pika
-from koji_fedoramessaging_messages.build import BuildStateChangeV1
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "support"))
+
+import publish  # noqa: E402  (real-shaped messages, built by the schema classes)
 
 from trigger.config import DEFAULT_CHECKS_DIR  # noqa: E402
 from trigger.rules import parse_rules  # noqa: E402
@@ -78,25 +80,14 @@ def make_rules(count: int = 100) -> list[dict[str, Any]]:
     return rules
 
 
-def koji_build(n: int) -> BuildStateChangeV1:
-    return BuildStateChangeV1(
-        body={
-            "build_id": n,
-            "name": f"pkg{n}",
-            "version": "1.0",
-            "release": "1.fc42",
-            "epoch": None,
-            "attribute": "state",
-            "old": 0,
-            "new": 1,
-            "owner": f"user{n % 97}",
-            "instance": "primary",
-            "task_id": n,
-            "request": ["git+https://src.example/rpms/pkg.git#abc", f"f{30 + n % 12}", {}],
-            "creation_time": "2026-11-23T10:00:00+00:00",
-            "completion_time": None,
-            "task": {"id": n, "method": "build", "host_id": None, "arch": "noarch", "result": None},
-        }
+def koji_build(n: int) -> Any:
+    """Build ``pkg<n>``, its owner and target varied so that the rules match some of them."""
+    return publish.koji_build(
+        f"pkg{n}-1.0-1.fc42",
+        n,
+        prefix="",
+        owner=f"user{n % 97}",
+        request=["git+https://src.example/rpms/pkg.git#abc", f"f{30 + n % 12}", {}],
     )
 
 

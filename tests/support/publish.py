@@ -20,12 +20,15 @@ from typing import Any
 PREFIX = "org.fedoraproject.prod."
 
 
-def koji_build(nvr: str, build_id: int = 1) -> Any:
+def koji_build(nvr: str, build_id: int = 1, *, prefix: str = PREFIX, **overrides: Any) -> Any:
+    """A Koji build that reached COMPLETE on the primary instance; ``overrides`` replace body
+    keys (``owner``, ``request``...). ``prefix=""`` leaves the topic bare, for a publisher
+    that adds its own prefix."""
     from koji_fedoramessaging_messages.build import BuildStateChangeV1
 
     name, version, release = nvr.rsplit("-", 2)
     return BuildStateChangeV1(
-        topic=PREFIX + "buildsys.build.state.change",
+        topic=prefix + "buildsys.build.state.change",
         body={
             "build_id": build_id,
             "name": name,
@@ -48,6 +51,7 @@ def koji_build(nvr: str, build_id: int = 1) -> Any:
                 "arch": "noarch",
                 "result": None,
             },
+            **overrides,
         },
     )
 

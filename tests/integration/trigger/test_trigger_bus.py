@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pika
+import publish
 from fedora_messaging.message import Message
-from koji_fedoramessaging_messages.build import BuildStateChangeV1
 from trigger_bus import Bus, ConsumerProcess, PrivateRabbit, wait_for
 
 RULES = """
@@ -20,26 +20,9 @@ RULES = """
 """
 
 
-def koji_build(n: int, **overrides: Any) -> BuildStateChangeV1:
-    body = {
-        "build_id": n,
-        "name": f"pkg{n}",
-        "version": "1.0",
-        "release": "1.fc42",
-        "epoch": None,
-        "attribute": "state",
-        "old": 0,
-        "new": 1,
-        "owner": "pkgr",
-        "instance": "primary",
-        "task_id": n,
-        "request": ["git+https://src.example/rpms/pkg.git#abc", "f42", {}],
-        "creation_time": "2026-11-23T10:00:00+00:00",
-        "completion_time": None,
-        "task": {"id": n, "method": "build", "host_id": None, "arch": "noarch", "result": None},
-    }
-    body.update(overrides)
-    return BuildStateChangeV1(body=body)
+def koji_build(n: int) -> Any:
+    """Build ``pkg<n>``: one job per message under ``RULES``."""
+    return publish.koji_build(f"pkg{n}-1.0-1.fc42", n, prefix="")
 
 
 def job_items(consumer: ConsumerProcess) -> list[str]:
