@@ -9,6 +9,7 @@ is refused, recorded as a problem, and the result links the main log instead.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,10 @@ class LogLinks:
             return None
         return f"{self.base_url}/{quote(self.uuid, safe='')}/{quote(relative, safe='/')}"
 
+    @functools.cached_property
     def main_log(self) -> str | None:
+        """The run's main log (its directory when the run never wrote one); looked up once,
+        not once per verdict: a run may have 10,000."""
         if self.rundir is not None and not (self.rundir / MAIN_LOG).is_file():
             return self.url("")  # no log (the run never started): the directory, whatever it has
         return self.url(MAIN_LOG)
@@ -53,7 +57,7 @@ class LogLinks:
     def for_verdict(self, verdict: dict[str, Any], where: str = "") -> str | None:
         """The artifact's URL when it exists inside the run's directory, else the main log."""
         relative = self.artifact(verdict.get("artifact"), where)
-        return self.url(relative) if relative else self.main_log()
+        return self.url(relative) if relative else self.main_log
 
     def artifact(self, artifact: object, where: str = "") -> str | None:
         """``artifact`` relative to the run's directory, if it is a file there; None if

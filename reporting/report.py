@@ -212,7 +212,7 @@ def report_results(
     if unreadable is not None:
         problems = [unreadable]
     if problems:
-        bodies.append(crashed_body(the_job, problems, source, links.main_log(), len(bodies)))
+        bodies.append(crashed_body(the_job, problems, source, links.main_log, len(bodies)))
     summary = ReportSummary(the_job, problems=problems, refused=links.refused)
     return _send(target, the_job, bodies, summary)
 

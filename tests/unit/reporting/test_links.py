@@ -38,7 +38,7 @@ def test_assert_missing_artifact_links_main_log(rundir: Path) -> None:
 
 def test_assert_no_log_links_the_directory(tmp_path: Path) -> None:
     (tmp_path / UUID).mkdir()
-    assert LogLinks(UUID, BASE, tmp_path / UUID).main_log() == f"{BASE}/{UUID}/"
+    assert LogLinks(UUID, BASE, tmp_path / UUID).main_log == f"{BASE}/{UUID}/"
 
 
 def test_assert_no_base_no_url(rundir: Path) -> None:
