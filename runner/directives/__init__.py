@@ -1,7 +1,11 @@
-"""Directives: the registry and the built-in directives, registered explicitly here."""
+"""Directives: the registry and the built-in directives.
 
-from . import bodhi, distgit, dummy, exitcode, koji, python, results, shell
+The built-ins are imported on first use (``base.BUILTINS``), not here: a run imports only the
+directives its formula names.
+"""
+
 from .base import (
+    BUILTINS,
     REGISTRY,
     Directive,
     DirectiveParams,
@@ -11,18 +15,11 @@ from .base import (
 )
 
 __all__ = [
+    "BUILTINS",
     "REGISTRY",
     "Directive",
     "DirectiveParams",
     "DirectiveRegistry",
     "UnknownDirective",
-    "bodhi",
     "directive",
-    "distgit",
-    "dummy",
-    "exitcode",
-    "koji",
-    "python",
-    "results",
-    "shell",
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.metadata
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +120,35 @@ class TestBuiltins:
         assert {"bash", "dummy", "exitcode", "python", "results", "resultsdb", "shell"} <= set(
             REGISTRY.names()
         )
+
+    def test_the_lazy_table_names_what_each_module_registers(self) -> None:
+        """Assert BUILTINS maps every built-in name and alias to the module defining it, and
+        nothing else: a name missing there would be unknown until its module is imported."""
+        for name, module in base.BUILTINS.items():
+            cls = type(REGISTRY.get(name))
+            assert cls.__module__ == module
+            assert name in (cls.name, *cls.aliases)
+        registered = {key for key in REGISTRY._classes if key in base.BUILTINS}
+        assert registered == set(base.BUILTINS)
+
+    def test_a_lookup_imports_only_its_own_module(self) -> None:
+        """Assert the registry imports a built-in's module on its first lookup, and that a
+        dummy run does not import the koji and bodhi client libraries."""
+        script = (
+            "import sys\n"
+            "from runner.directives import REGISTRY\n"
+            "assert 'runner.directives.dummy' not in sys.modules\n"
+            "REGISTRY.get('dummy'); REGISTRY.get('resultsdb')\n"
+            "assert 'runner.directives.dummy' in sys.modules\n"
+            "heavy = sorted(m for m in ('koji', 'bodhi', 'runner.directives.koji') "
+            "if m in sys.modules)\n"
+            "assert not heavy, heavy\n"
+            "assert 'koji' in REGISTRY.names()\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
 
     def test_get_returns_a_fresh_instance(self) -> None:
         """Assert each lookup gives a new directive instance (no state shared between actions)."""
