@@ -14,6 +14,7 @@ from typing import Any
 from buildbot.plugins import schedulers, util, worker
 
 from .jobs import JOB_PROPERTIES
+from .reports import spool_flusher
 from .settings import MasterSettings
 from .steps import build_factory
 
@@ -93,5 +94,6 @@ def buildmaster_config(settings: MasterSettings) -> dict[str, Any]:
         "collapseRequests": False,
         "schedulers": [force],
         "builders": builders,
+        "services": [spool_flusher(settings)],
         "www": _www(settings),
     }

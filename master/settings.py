@@ -15,7 +15,9 @@ environment, ``CHECKLINE_MASTER_<KEY>`` (upper case; lists comma-separated; ``wo
 ``checks_repo``      git URL of the checks repo (``checks/<task>/runtask.yml`` inside)
 ``checks_branch``    its branch
 ``resultsdb_url``    where results are reported
-``resultsdb_token``  ResultsDB's write token (given to the report step in its environment)
+``resultsdb_token``  ResultsDB's write token (used by the report step, on the master only)
+``report_spool``     where reports that cannot be posted wait (master's folder ``report-spool``)
+``report_flush_interval``  seconds between two flushes of that spool
 ``artifacts_dir``    the master's artifacts directory (``<dir>/<uuid>/``)
 ``artifacts_url``    where that directory is served; log URLs are ``<url>/<uuid>/<file>``
 ``checkline``        the ``checkline`` command on workers
@@ -70,6 +72,8 @@ class MasterSettings:
     checks_branch: str = "main"
     resultsdb_url: str = "http://127.0.0.1:5001"
     resultsdb_token: str = ""
+    report_spool: str = "report-spool"
+    report_flush_interval: int = 60
     artifacts_dir: str = "artifacts"
     artifacts_url: str = "http://127.0.0.1:8011"
     checkline: str = "checkline"
@@ -91,7 +95,7 @@ class MasterSettings:
 
 
 _FIELDS = {name for name in MasterSettings.__dataclass_fields__}
-_INTS = {"www_port", "pb_port", "task_timeout"}
+_INTS = {"www_port", "pb_port", "task_timeout", "report_flush_interval"}
 
 
 def _worker(raw: Any, where: str) -> Worker:

@@ -4,16 +4,19 @@
   ``<artifacts_dir>/<uuid>``; a uuid that already has artifacts is refused, never overwritten
   (Taskotron's issue 273), and the build says so (property ``duplicate_uuid``); the same
   build request run again by Buildbot (its worker was lost) gets the folder back, emptied.
-* **clone** the checks repo, shallow, into the build's folder; **clear** the run's folder on
-  the worker (a request Buildbot runs again after losing its worker may have left one).
+* **clone** the checks repo, shallow, into an emptied build folder; for a request Buildbot
+  runs again (its worker was lost) the run's folder on the worker goes too (the dead
+  attempt's). One step of two remote commands: Buildbot's Git step spends five (version,
+  patch stat, rmdir, clone, rev-parse) and the skipped "clear" step another transition,
+  0.2 s of a job's 1.4 s (bench/README.md, end to end).
 * **runtask** on the worker, every property one argv element (never a shell string). The
   runner's exit code colours the build: 0 success, 100 (a failing check) failure, 2 (an
   execution error) and 3 (a job error) exception. Buildbot cancels with SIGTERM first, so the
   runner records ABORTED results before it is killed.
 * **upload** the run's directory into ``<artifacts_dir>/<uuid>`` (always, even after a failure
   or a cancel).
-* **report**: ``checkline report`` with the log URL base and the build's page as the group's
-  ``ref_url`` (always). Its spool lives beside the worker's runs, so the next build flushes it.
+* **report** (on the master, ``master.reports``): the uploaded run into ResultsDB, with the
+  artifacts URL for log links and the build's page as the group's ``ref_url`` (always).
 * **cleanup** the run's directory on the worker (once reported, and only when the upload
   succeeded: otherwise it stays on the worker).
 """
@@ -25,7 +28,7 @@ from typing import Any
 
 from buildbot.plugins import steps, util
 from buildbot.process import buildstep
-from buildbot.process.results import EXCEPTION, FAILURE, SKIPPED, SUCCESS, WARNINGS
+from buildbot.process.results import EXCEPTION, FAILURE, SUCCESS
 from twisted.internet import defer
 
 from .jobs import (
@@ -36,21 +39,16 @@ from .jobs import (
     job_from_properties,
     reserve_artifacts,
 )
+from .reports import in_report_thread, report_run
 from .settings import MasterSettings
 
-__all__ = ["RUNNER_RESULTS", "ReserveArtifacts", "build_factory"]
+__all__ = ["RUNNER_RESULTS", "CloneChecks", "ReportResults", "ReserveArtifacts", "build_factory"]
 
 #: The runner's exit codes (runner.executor.ExitCode) as build results.
 RUNNER_RESULTS = {0: SUCCESS, 100: FAILURE, 2: EXCEPTION, 3: EXCEPTION}
-#: ``checkline report``'s exit codes: 75 spooled (posted by a later report), 65 refused.
-REPORT_RESULTS = {0: SUCCESS, 75: WARNINGS, 65: FAILURE}
 #: Seconds between Buildbot's SIGTERM and its SIGKILL when a build is cancelled: the runner
 #: stops the action (SIGTERM, SIGKILL 5 s later) and writes its ABORTED results in that time.
 CANCEL_GRACE = 15
-#: Report attempts before spooling: the backoff then covers a ResultsDB outage of 28 s at least
-#: (see reporting.deliver.RetryPolicy); a longer one is spooled, and the worker's next report
-#: posts it.
-REPORT_ATTEMPTS = 10
 #: Where runs write on the worker, beside (not inside) the clone that every build wipes.
 RUNS_DIR = "../runs"
 
@@ -97,6 +95,32 @@ class ReserveArtifacts(buildstep.BuildStep):  # type: ignore[misc]
         return SUCCESS
 
 
+class CloneChecks(buildstep.ShellMixin, buildstep.CommandMixin, buildstep.BuildStep):  # type: ignore[misc]
+    """Empty the build folder (and a retried request's run folder), then clone the checks
+    repo's branch into it, shallow: ``git clone --depth 1 --branch B -- URL .``."""
+
+    name = "clone checks"
+    haltOnFailure = True
+    flunkOnFailure = True
+
+    def __init__(self, repourl: str, branch: str, **kwargs: Any) -> None:
+        kwargs = self.setupShellMixin(kwargs, prohibitArgs=["command"])
+        super().__init__(**kwargs)
+        self.repourl = repourl
+        self.branch = branch
+
+    @defer.inlineCallbacks
+    def run(self) -> Any:
+        stale = [self.workdir]  # relative to the builder's folder, as RemoveDirectory's
+        if self.getProperty("retried_request"):  # set only once the uuid was checked
+            stale.append(f"runs/{self.getProperty('uuid')}")  # RUNS_DIR, from there
+        yield self.runRmdir(stale)  # the worker takes a list (pb.py)
+        command = ["git", "clone", "--depth", "1", "--branch", self.branch, "--", self.repourl, "."]
+        clone = yield self.makeRemoteShellCommand(command=command)
+        yield self.runCommand(clone)
+        return clone.results()
+
+
 def _reserved(step: Any) -> bool:
     """Only a build whose properties were checked and whose folder is its own may upload,
     report or clean up: those steps run even after a failure, properties in their paths."""
@@ -112,10 +136,25 @@ def _uploaded(step: Any) -> bool:
     )
 
 
-@util.renderer  # type: ignore[untyped-decorator]
-def build_url(props: Any) -> Any:
-    """The build's page, ``{buildbotURL}#/builders/{id}/builds/{number}`` (a Deferred)."""
-    return props.getBuild().getUrl()
+class ReportResults(buildstep.BuildStep):  # type: ignore[misc]
+    """Report the uploaded run to ResultsDB from the master (see ``master.reports``)."""
+
+    name = "report"
+    flunkOnFailure = True
+    warnOnWarnings = True
+
+    def __init__(self, settings: MasterSettings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+
+    @defer.inlineCallbacks
+    def run(self) -> Any:
+        props = {name: self.getProperty(name) for name in JOB_PROPERTIES}
+        job_url = yield self.build.getUrl()  # the group's ref_url
+        done = yield in_report_thread(report_run, self.settings, props, job_url, _uploaded(self))
+        yield self.addCompleteLog("report", done.log)
+        self.descriptionDone = [done.summary]
+        return done.result
 
 
 def build_factory(settings: MasterSettings) -> util.BuildFactory:
@@ -123,28 +162,7 @@ def build_factory(settings: MasterSettings) -> util.BuildFactory:
     run_dir = util.Interpolate(f"{RUNS_DIR}/%(prop:uuid)s")
     factory = util.BuildFactory()
     factory.addStep(ReserveArtifacts(settings.artifacts_dir))
-    factory.addStep(
-        steps.Git(
-            name="clone checks",
-            repourl=settings.checks_repo,
-            branch=settings.checks_branch,
-            mode="full",
-            method="clobber",
-            shallow=True,
-            logEnviron=False,
-            haltOnFailure=True,
-        )
-    )
-    factory.addStep(
-        steps.RemoveDirectory(
-            name="clear run folder",  # a retried request's dead attempt may have left one
-            dir=util.Interpolate("runs/%(prop:uuid)s"),  # RUNS_DIR, from the builder's folder
-            # Only then: a fresh uuid has no folder, and every step costs the master and the
-            # worker a round trip (see bench/README.md, end to end).
-            doStepIf=lambda step: _reserved(step) and bool(step.getProperty("retried_request")),
-            hideStepIf=lambda results, step: results in (SUCCESS, SKIPPED),
-        )
-    )
+    factory.addStep(CloneChecks(settings.checks_repo, settings.checks_branch, logEnviron=False))
     factory.addStep(
         steps.ShellCommand(
             name="runtask",
@@ -183,44 +201,7 @@ def build_factory(settings: MasterSettings) -> util.BuildFactory:
             doStepIf=_reserved,
         )
     )
-    report_env = {"CHECKLINE_RESULTSDB_TOKEN": settings.resultsdb_token}
-    factory.addStep(
-        steps.ShellCommand(
-            name="report",
-            command=[
-                settings.checkline,
-                "report",
-                util.Interpolate(f"{RUNS_DIR}/%(prop:uuid)s/results.tap"),
-                "--resultsdb",
-                settings.resultsdb_url,
-                "--artifacts-dir",
-                run_dir,
-                "--artifacts-url",
-                settings.artifacts_url,
-                "--job-url",
-                build_url,
-                "--uuid",
-                prop("uuid"),
-                "--taskname",
-                prop("taskname"),
-                "-i",
-                prop("item"),
-                "-t",
-                prop("item_type"),
-                "-a",
-                prop("arch"),
-                "--spool",
-                f"{RUNS_DIR}/.report-spool",
-                "--attempts",
-                str(REPORT_ATTEMPTS),
-            ],
-            env=report_env if settings.resultsdb_token else {},
-            decodeRC=REPORT_RESULTS,
-            alwaysRun=True,
-            doStepIf=_reserved,
-            logEnviron=False,
-        )
-    )
+    factory.addStep(ReportResults(settings, alwaysRun=True, doStepIf=_reserved))
     factory.addStep(
         steps.RemoveDirectory(
             name="cleanup",

@@ -25,6 +25,7 @@ from .report import (
     flush_spool,
     report_results,
     report_status,
+    summary_lines,
 )
 
 __all__ = ["report_command"]
@@ -38,23 +39,8 @@ class ReportExit(enum.IntEnum):
 
 
 def _print_summary(summary: ReportSummary) -> None:
-    job = summary.job
-    click.echo(
-        f"job {job.uuid}: {summary.results} result(s); {summary.posted} posted, "
-        f"{summary.already} already in ResultsDB"
-        + (f", {summary.unsendable} not accepted by this ResultsDB" if summary.unsendable else "")
-    )
-    for problem in summary.problems:
-        click.echo(f"malformed results: {problem} (reported as CRASHED)", err=True)
-    for problem in summary.refused:
-        click.echo(f"refused artifact: {problem}", err=True)
-    if summary.flushed and (summary.flushed.flushed or summary.flushed.errors):
-        flushed = summary.flushed
-        click.echo(
-            f"spool: {len(flushed.flushed)} earlier report(s) flushed ({flushed.posted} posted)"
-        )
-        for error in flushed.errors:
-            click.echo(f"spool: {error}", err=True)
+    for text, problem in summary_lines(summary):
+        click.echo(text, err=problem)
 
 
 @click.command("report")
@@ -183,9 +169,4 @@ def report_command(
         sys.exit(ReportExit.SPOOLED)
     _print_summary(summary)
     if summary.spooled is not None:
-        click.echo(
-            f"ResultsDB unreachable ({summary.error}); results spooled to {summary.spooled}: "
-            "the next report or `checkline report --flush-spool` posts them",
-            err=True,
-        )
         sys.exit(ReportExit.SPOOLED)

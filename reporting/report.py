@@ -33,6 +33,7 @@ __all__ = [
     "job_from_run",
     "report_results",
     "report_status",
+    "summary_lines",
 ]
 
 log = logging.getLogger(__name__)
@@ -188,12 +189,15 @@ def report_results(
     *,
     rundir: Path | None = None,
     artifacts_url: str | None = None,
+    unavailable: str | None = None,
     **job: str | None,
 ) -> ReportSummary:
     """Report the results file of a run.
 
     Args:
         results: ``results.tap`` (or a ResultYAML file); None or missing gives a CRASHED result.
+        unavailable: why the run's results cannot be read (its artifacts never reached this
+            machine, say): the job is reported CRASHED with this in the note, nothing read.
         rundir: the run's directory ``ARTIFACTS/<uuid>`` (artifacts, ``execution.json``).
         artifacts_url: where ``ARTIFACTS`` is served; log URLs are ``BASE/<uuid>/<path>``.
         job: ``uuid``, ``taskname``, ``item``, ``item_type``, ``arch``, ``job_url`` overriding
@@ -206,7 +210,9 @@ def report_results(
     """
     the_job = job_from_run(rundir, **job)
     links = LogLinks(the_job.uuid, artifacts_url, rundir)
-    text, unreadable = _read(results)
+    text, unreadable = _read(results) if unavailable is None else (None, None)
+    if unavailable is not None:
+        unreadable = Problem(results.name if results is not None else "results", unavailable)
     source = results.name if results is not None else "results"
     bodies, problems = build_bodies(text, the_job, links, source)
     if unreadable is not None:
@@ -235,6 +241,41 @@ def report_status(
     log_url = LogLinks(the_job.uuid, artifacts_url, None).url("") if artifacts_url else None
     bodies = status_bodies(the_job, names, outcome, log_url=the_job.job_url or log_url)
     return _send(target, the_job, bodies, ReportSummary(the_job))
+
+
+def summary_lines(summary: ReportSummary) -> list[tuple[str, bool]]:
+    """What a report did, as lines for a person: ``(text, is_a_problem)`` each."""
+    job = summary.job
+    lines = [
+        (
+            f"job {job.uuid}: {summary.results} result(s); {summary.posted} posted, "
+            f"{summary.already} already in ResultsDB"
+            + (
+                f", {summary.unsendable} not accepted by this ResultsDB"
+                if summary.unsendable
+                else ""
+            ),
+            False,
+        )
+    ]
+    lines += [(f"malformed results: {p} (reported as CRASHED)", True) for p in summary.problems]
+    lines += [(f"refused artifact: {problem}", True) for problem in summary.refused]
+    flushed = summary.flushed
+    if flushed and (flushed.flushed or flushed.errors):
+        lines.append(
+            (f"spool: {len(flushed.flushed)} earlier report(s) flushed ({flushed.posted} posted)",
+             False)
+        )  # fmt: skip
+        lines += [(f"spool: {error}", True) for error in flushed.errors]
+    if summary.spooled is not None:
+        lines.append(
+            (
+                f"ResultsDB unreachable ({summary.error}); results spooled to {summary.spooled}: "
+                "the next report or `checkline report --flush-spool` posts them",
+                True,
+            )
+        )
+    return lines
 
 
 def flush_spool(directory: Path, target: Target) -> FlushSummary:

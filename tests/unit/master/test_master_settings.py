@@ -178,12 +178,28 @@ class TestBuildmasterConfig:
         factory = self.config()["builders"][0].factory
         names = [step.kwargs.get("name") or step.step_class.name for step in factory.steps]
         assert names == [
-            "reserve artifacts", "clone checks", "clear run folder", "runtask",
+            "reserve artifacts", "clone checks", "runtask",
             "upload artifacts", "report", "cleanup",
         ]  # fmt: skip
         for step in factory.steps:
             if "logEnviron" in step.kwargs:
                 assert step.kwargs["logEnviron"] is False
+
+    def test_assert_resultsdb_token_never_reaches_a_worker(self) -> None:
+        """Workers run the checks' code: the token goes only to the master-side report step."""
+        token = "t0ken-for-the-master"  # noqa: S105
+        factory = self.config(resultsdb_token=token)["builders"][0].factory
+        for step in factory.steps:
+            if step.step_class.__name__ == "ReportResults":
+                continue
+            assert token not in repr((step.args, step.kwargs)), step.step_class.__name__
+        names = [step.step_class.__name__ for step in factory.steps]
+        assert "ReportResults" in names
+
+    def test_assert_report_spool_flushed_by_a_service(self) -> None:
+        [flusher] = self.config(report_flush_interval=5, report_spool="/srv/spool")["services"]
+        assert flusher.name == "checkline-report-spool"
+        assert flusher._config_args[2:] == ("/srv/spool", 5)
 
     def test_assert_default_settings_are_local(self) -> None:
         settings = MasterSettings()
