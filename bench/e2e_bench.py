@@ -54,6 +54,47 @@ def cpu_seconds() -> float:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu(parts: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds used so far by each part: its processes and all their descendants, alive
+    (their own time) or ended (in their parent's children time). Unlike the machine's counters,
+    other work on the machine does not count."""
+    table: dict[int, tuple[int, int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # ended while we looked
+        fields = text[text.rindex(")") + 2 :].split()  # from field 3 (state) on
+        # ppid is field 4; utime, stime, cutime, cstime are fields 14-17.
+        table[int(stat.parent.name)] = (int(fields[1]), sum(int(v) for v in fields[11:15]))
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _ticks) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for part, roots in parts.items():
+        seen: set[int] = set()
+        todo = [pid for pid in roots if pid in table]
+        while todo:
+            pid = todo.pop()
+            if pid not in seen:
+                seen.add(pid)
+                todo.extend(children.get(pid, []))
+        out[part] = sum(table[pid][1] for pid in seen) / ticks
+    return out
+
+
+def cpu_by_part(before: dict[str, float], after: dict[str, float], jobs: int) -> dict[str, float]:
+    return {part: (after[part] - before.get(part, 0.0)) / jobs for part in after}
+
+
+def pids_in(pidfile: Path) -> list[int]:
+    try:
+        return [int(pidfile.read_text().split()[0])]
+    except (OSError, ValueError, IndexError):
+        return []
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[max(0, int(0.95 * len(ordered) + 0.5) - 1)]
@@ -82,6 +123,7 @@ class Pipeline:
             + f'rules = "{folder / "rules.yml"}"\n'
         )
         self.resultsdb = f"http://127.0.0.1:{ports['resultsdb']}"
+        self.buildbot = f"http://127.0.0.1:{ports['buildbot']}/api/v2"
         self.session = requests.Session()
 
     def up(self) -> None:
@@ -96,8 +138,19 @@ class Pipeline:
             [str(BIN / "checkline"), "stack", "status", "--state-dir", str(self.state), "--json"],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
-        if not json.loads(status.stdout)["trigger"]["running"]:
+        parts = json.loads(status.stdout)
+        if not parts["trigger"]["running"]:
             raise SystemExit("no RabbitMQ: the pipeline benchmark needs one (make services)")
+        stack = json.loads((self.state / "stack.json").read_text())
+        self.parts = {
+            "buildbot master": [stack["buildbot"]["pid"]],
+            "workers (runner, git)": list(stack["buildbot"]["extra"]["workers"].values()),
+            "trigger": [stack["trigger"]["pid"]],
+            "resultsdb": [stack["resultsdb"]["pid"]],
+            "artifacts server": [stack["artifacts"]["pid"]],
+            "rabbitmq (shared)": rabbitmq_pids(),
+            "benchmark client": [os.getpid()],
+        }
         os.environ["FEDORA_MESSAGING_CONF"] = str(self.state / "trigger.toml")
 
     def down(self) -> None:
@@ -112,11 +165,19 @@ class Pipeline:
         )
         return bool(response.json()["data"])
 
+    def idle(self) -> bool:
+        """No build running: the last job's steps after its report (cleanup) are done too."""
+        answer = self.session.get(f"{self.buildbot}/builds", params={"complete": "false"})
+        return not answer.json()["builds"]
+
     def latency(self, count: int) -> list[float]:
         from fedora_messaging import api
 
         times = []
         for n in range(count + 2):  # two warm-up jobs
+            # One job at a time, as bare Buildbot's builds are forced one at a time: the next
+            # message once the last job's build has completed (its cleanup follows the report).
+            wait(self.idle, 60, "the last build to complete")
             item = f"bench-{uuid.uuid4().hex[:10]}-1.0-1.fc40"
             started = time.perf_counter()
             api.publish(koji_build(item, n))
@@ -143,6 +204,11 @@ class Pipeline:
 
         wait(all_in, 3600, f"{count} results")
         return count / (time.perf_counter() - started)
+
+
+def rabbitmq_pids() -> list[int]:
+    found = subprocess.run(["pgrep", "-f", "beam.smp"], capture_output=True, text=True, check=False)
+    return [int(pid) for pid in found.stdout.split()]
 
 
 # -- bare Buildbot --------------------------------------------------------------------------
@@ -197,6 +263,13 @@ class BareBuildbot:
             return sum(1 for w in workers if w["connected_to"]) == len(self.names)
 
         wait(connected, 60, "the bare workers")
+        self.parts = {
+            "buildbot master": pids_in(master / "twistd.pid"),
+            "workers (runner, git)": [
+                pid for name in self.names for pid in pids_in(self.folder / name / "twistd.pid")
+            ],
+            "benchmark client": [os.getpid()],
+        }
 
     def down(self) -> None:
         for name in self.names:
@@ -257,9 +330,12 @@ def main() -> int:
                 try:
                     if workers == counts[0]:
                         figures[f"{kind} latency"] = system.latency(args.latency)
-                    cpu = cpu_seconds()
+                    cpu, parts = cpu_seconds(), tree_cpu(system.parts)
                     figures[f"{kind} throughput {workers}"] = system.throughput(args.throughput)
                     figures[f"{kind} cpu {workers}"] = (cpu_seconds() - cpu) / args.throughput
+                    figures[f"{kind} parts {workers}"] = cpu_by_part(
+                        parts, tree_cpu(system.parts), args.throughput
+                    )
                 finally:
                     system.down()
     pipe, bare = figures["pipeline latency"], figures["bare latency"]
@@ -285,6 +361,14 @@ def main() -> int:
     for workers in counts:
         ours, theirs = figures[f"pipeline cpu {workers}"], figures[f"bare cpu {workers}"]
         print(f"  {workers} worker(s)                         {ours:7.2f} {theirs:7.2f}")
+    print("CPU per job by part (s; each part's processes and their children only)")
+    for workers in counts:
+        ours, theirs = figures[f"pipeline parts {workers}"], figures[f"bare parts {workers}"]
+        print(f"  {workers} worker(s)                          pipeline   bare")
+        for part, seconds in ours.items():
+            bare = f"{theirs[part]:7.3f}" if part in theirs else "      -"
+            print(f"    {part:<32} {seconds:7.3f} {bare}")
+        print(f"    {'all of them':<32} {sum(ours.values()):7.3f} {sum(theirs.values()):7.3f}")
     return 0
 
 
