@@ -1,6 +1,7 @@
 """The ledger: every Job the trigger creates, recorded before its message is acked.
 
-Tables (SQLAlchemy Core; SQLite by default, PostgreSQL at scale; ``create_all``):
+Tables (SQLAlchemy Core; SQLite by default, PostgreSQL at scale), created and upgraded by
+Alembic (``trigger/migrations``; ``migrate``) when a ``Ledger`` opens its database:
 
 - ``jobs``: one row per Job: ``uuid``, ``item``, ``item_type``, ``taskname``, ``arch``,
   ``status`` (:class:`JobStatus`), ``msg_id``, ``forced``, ``created_at``/``updated_at``/
@@ -29,6 +30,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -45,6 +47,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    inspect,
     or_,
     select,
     update,
@@ -55,7 +58,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .errors import TransientError, UnknownJob
 
-__all__ = ["Job", "JobStatus", "Ledger", "RecordOutcome"]
+__all__ = ["Job", "JobStatus", "Ledger", "RecordOutcome", "migrate"]
 
 Job = dict[str, Any]
 
@@ -114,6 +117,37 @@ dedup = Table(
     Column("expires_at", DateTime, nullable=False),
 )
 
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: The newest revision in ``migrations/versions`` (a test checks): a ledger already there is
+#: opened without importing Alembic (every ``checkline trigger`` command opens it).
+HEAD_REVISION = "0001"
+#: Alembic's table for the ledger's revision (not "alembic_version": the ledger may share a
+#: database with ResultsDB, which keeps its own revision there).
+VERSION_TABLE = "ledger_alembic_version"
+
+
+def migrate(conn: Connection) -> None:
+    """Create the ledger's tables, or upgrade them to the newest revision.
+
+    A ledger created before the migrations existed (its tables, no version table) is
+    stamped with the first revision, whose schema it has, and then upgraded.
+    """
+    tables = inspect(conn)
+    if tables.has_table(VERSION_TABLE):
+        query = f"SELECT version_num FROM {VERSION_TABLE}"  # noqa: S608 - a constant
+        if conn.exec_driver_sql(query).scalar() == HEAD_REVISION:
+            return
+    from alembic import command  # only when there is something to do
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    if tables.has_table("jobs") and not tables.has_table(VERSION_TABLE):
+        command.stamp(config, "0001")
+    command.upgrade(config, "head")
+
+
 PENDING = (JobStatus.SCHEDULED, JobStatus.ERROR_SUBMITTING)
 ACTIVE = (JobStatus.SUBMITTED, JobStatus.RUNNING)
 JOB_KEYS = ("item", "item_type", "taskname", "arch", "uuid")
@@ -153,7 +187,7 @@ class Ledger:
         self.dedup_window = timedelta(seconds=dedup_window)
         self.engine = _engine(url, busy_timeout)
         with self._begin() as conn:
-            metadata.create_all(conn)
+            migrate(conn)
 
     def dispose(self) -> None:
         self.engine.dispose()

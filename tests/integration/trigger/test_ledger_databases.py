@@ -5,10 +5,23 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
-from sqlalchemy import text
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
 
-from trigger.ledger import JobStatus, Ledger, utcnow
+from trigger.ledger import (
+    HEAD_REVISION,
+    MIGRATIONS,
+    VERSION_TABLE,
+    JobStatus,
+    Ledger,
+    metadata,
+    utcnow,
+)
 
 
 def job(item: str, arch: str = "x86_64") -> dict[str, str]:
@@ -77,3 +90,60 @@ def test_long_values_are_recorded(database_url: str) -> None:
     assert ledger.record(msg_id, [job(item)]).redelivered
     assert ledger.record("other", [job(item, arch="a" * 300)]).duplicates
     ledger.dispose()
+
+
+def test_migrated_schema_is_the_ledgers_tables(database_url: str) -> None:
+    """Assert Alembic's migrations create exactly the tables the ledger's code declares (no
+    difference by Alembic's own comparison), at the revision the ledger expects, in a version
+    table of its own (ResultsDB's migrations may share the database)."""
+    ledger = Ledger(database_url)
+    try:
+        with ledger.engine.connect() as conn:
+            # Only the ledger's tables: ResultsDB's may share the database.
+            context = MigrationContext.configure(
+                conn,
+                opts={
+                    "version_table": VERSION_TABLE,
+                    "include_name": lambda name, kind, _parent: (
+                        kind != "table" or name in metadata.tables
+                    ),
+                },
+            )
+            differences = compare_metadata(context, metadata)
+            version = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()  # noqa: S608
+    finally:
+        ledger.dispose()
+    assert differences == []
+    assert version == HEAD_REVISION
+    script = ScriptDirectory.from_config(_alembic_config())
+    assert script.get_current_head() == HEAD_REVISION
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def test_ledger_from_before_migrations_is_stamped_and_kept(tmp_path: Path) -> None:
+    """Assert a ledger whose tables were created without Alembic opens with its jobs intact."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        metadata.create_all(conn)  # what the ledger did before it had migrations
+        conn.execute(
+            text(
+                "INSERT INTO jobs (uuid, item, item_type, taskname, arch, status, forced, "
+                "created_at, updated_at, attempts) VALUES ('u-1', 'x-1-1.fc40', 'koji_build', "
+                "'dummy', 'x86_64', 'FINISHED', 0, '2026-12-01', '2026-12-01', 0)"
+            )
+        )
+    engine.dispose()
+    ledger = Ledger(url)
+    try:
+        assert ledger.get("u-1")["status"] == JobStatus.FINISHED
+        with ledger.engine.connect() as conn:
+            version = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()  # noqa: S608
+    finally:
+        ledger.dispose()
+    assert version == HEAD_REVISION

@@ -1,0 +1,1 @@
+"""Alembic migrations of the trigger's ledger (``trigger.ledger.migrate``)."""
