@@ -31,7 +31,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from .parsers import CreateGroupBody, CreateResultBody, CreateTestcaseBody
 from .publish import enqueue
-from .queries import previous_outcome
+from .queries import previous_outcome, previous_outcome_parameters
 from .schema import group, groups_to_results, result, result_data, testcase
 
 __all__ = [
@@ -375,9 +375,10 @@ def announce(
     for (row, _testcase, _groups, data), document in zip(stored, documents, strict=True):
         if changed_only:
             same = {key: data[key][0] for key in SAME_SUBJECT_KEYS if data.get(key)}
-            before = conn.execute(
-                previous_outcome(row["testcase_name"], row["submit_time"], row["id"], same)
-            ).scalar()
+            values = previous_outcome_parameters(
+                row["testcase_name"], row["submit_time"], row["id"], same
+            )
+            before = conn.execute(previous_outcome(tuple(same)), values).scalar()
             if before == row["outcome"]:
                 continue
         wanted.append(document)
