@@ -83,6 +83,15 @@ class Database:
             yield conn
 
     @contextmanager
+    def write_one(self) -> Iterator[Connection]:
+        """A connection in autocommit mode for a write that is ONE statement (PostgreSQL):
+        the statement is a transaction of its own (atomic, and committed, WAL flushed, before
+        it answers), without the BEGIN and COMMIT round trips of ``write``."""
+        with self.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+
+    @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction committed at the end of the block, rolled back on an exception."""
         with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -46,6 +47,7 @@ __all__ = [
     "one_result",
     "parameters",
     "previous_outcome",
+    "previous_outcome_parameters",
     "result_page",
     "shape_of",
 ]
@@ -317,22 +319,43 @@ def _latest_per_testcase(shape: FilterShape) -> Select[tuple[object, ...]]:
     )
 
 
-def previous_outcome(
-    testcase_name: str, submit_time: dt.datetime, result_id: int, same: dict[str, str]
-) -> Select[tuple[object, ...]]:
-    """The outcome of the result just before this one (by submit_time, then id) of the same
-    testcase whose data has the same value for each key of ``same`` (item, type, arch)."""
+@cache
+def previous_outcome(keys: tuple[str, ...]) -> Select[tuple[object, ...]]:
+    """The outcome of the result just before a given one (by submit_time, then id) of the same
+    testcase whose data has the same value for each of ``keys`` (item, type, arch).
+
+    Built once per tuple of keys (a handful: building it cost about what running it does); the
+    rest is bound, see ``previous_outcome_parameters``.
+    """
+    submit_time: BindParameter[dt.datetime] = bindparam("submit_time")
+    result_id: BindParameter[int] = bindparam("result_id")
     earlier = or_(
         result.c.submit_time < submit_time,
         and_(result.c.submit_time == submit_time, result.c.id < result_id),
     )
-    statement = select(result.c.outcome).where(result.c.testcase_name == testcase_name, earlier)
-    for key, value in same.items():
+    statement = select(result.c.outcome).where(
+        result.c.testcase_name == bindparam("testcase_name"), earlier
+    )
+    for key in keys:
         statement = statement.where(
             result.c.id.in_(
                 select(result_data.c.result_id).where(
-                    result_data.c.key == key, result_data.c.value == value
+                    result_data.c.key == key, result_data.c.value == bindparam(f"value_{key}")
                 )
             )
         )
     return statement.order_by(result.c.submit_time.desc(), result.c.id.desc()).limit(1)
+
+
+def previous_outcome_parameters(
+    testcase_name: str, submit_time: dt.datetime, result_id: int, same: dict[str, str]
+) -> dict[str, Any]:
+    """The values of ``previous_outcome(tuple(same))``: this result's testcase, time and id,
+    and the value each key of ``same`` must have."""
+    values = {f"value_{key}": value for key, value in same.items()}
+    return {
+        "testcase_name": testcase_name,
+        "submit_time": submit_time,
+        "result_id": result_id,
+        **values,
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -10,12 +11,18 @@ from sqlalchemy import event
 
 from resultsdb.db import Database
 
-StatementCounter = Callable[[Database, FlaskClient, str], int]
+StatementCounter = Callable[..., int]
 
 
-def _count_statements(database: Database, client: FlaskClient, url: str, ok: bool = True) -> int:
-    """The SQL statements (BEGIN and PRAGMA aside) that ``GET url`` runs; asserts a 200
-    (a 404 when not ``ok``)."""
+def _count_statements(
+    database: Database,
+    client: FlaskClient,
+    url: str,
+    ok: bool = True,
+    post: dict[str, Any] | None = None,
+) -> int:
+    """The SQL statements (BEGIN and PRAGMA aside) that ``GET url`` runs (``POST url`` of the
+    JSON ``post``, when given); asserts a 200 or 201 (a 404 when not ``ok``)."""
     statements: list[str] = []
 
     def record(*args: object) -> None:
@@ -23,10 +30,11 @@ def _count_statements(database: Database, client: FlaskClient, url: str, ok: boo
 
     event.listen(database.engine, "before_cursor_execute", record)
     try:
-        response = client.get(url)
+        response = client.get(url) if post is None else client.post(url, json=post)
     finally:
         event.remove(database.engine, "before_cursor_execute", record)
-    assert response.status_code == (200 if ok else 404), response.get_data(as_text=True)
+    expected = (200 if post is None else 201) if ok else 404
+    assert response.status_code == expected, response.get_data(as_text=True)
     return len([s for s in statements if not s.startswith(("BEGIN", "PRAGMA"))])
 
 
