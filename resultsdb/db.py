@@ -4,6 +4,13 @@ SQLite gets WAL (readers never wait for the writer), a busy timeout, and ``BEGIN
 for write transactions: a deferred transaction that reads and then writes can fail at once
 with "database is locked" when another worker wrote in between, whatever the timeout.
 
+SQLite writers also queue on a lock of their own (a mutex per process, then ``flock`` on
+``<database>.write-lock``) before ``BEGIN IMMEDIATE``: a writer that finds the database locked
+otherwise sleeps in SQLite's busy handler (1, 2, 5, 10 ms...) and wakes late, while the kernel
+wakes a ``flock`` waiter the moment the lock is released. SQLite's own lock still decides (an
+``import`` or a migration does not take ours); this only shortens the waits. Measured: 4
+clients posting single results 508-544/s without it, 585-654/s with it (interleaved runs).
+
 Reads run outside any transaction (autocommit): every read is one statement (see
 ``serializers.with_details``), so it sees one snapshot anyway, and on PostgreSQL this saves
 the BEGIN and ROLLBACK round trips. There is no pre-ping either (another round trip per
@@ -12,6 +19,8 @@ request): a connection the server dropped fails once and is replaced (503 for th
 
 from __future__ import annotations
 
+import fcntl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,6 +82,11 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
+        self._writers_in_process = threading.Lock()
+        database = make_url(url).database if self.dialect == "sqlite" else None
+        self._write_lock_file = (
+            f"{database}.write-lock" if database and database != ":memory:" else None
+        )
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -94,8 +108,22 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction committed at the end of the block, rolled back on an exception."""
-        with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
-            yield conn
+        with self._writers_queue():
+            with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
+                yield conn
+
+    @contextmanager
+    def _writers_queue(self) -> Iterator[None]:
+        """SQLite: one writer at a time, woken at once (see the module docstring)."""
+        if self._write_lock_file is None:
+            yield
+            return
+        with self._writers_in_process:
+            # Opened per write, never inherited: a flock belongs to an open file, and one
+            # opened before gunicorn forked its workers would be the same lock in all of them.
+            with open(self._write_lock_file, "ab") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                yield  # closing the file releases the lock
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -59,6 +59,13 @@ def _select_by(table: Table, key: str) -> Select[Any]:
 
 
 @cache
+def _select_one_by(table: Table, key: str) -> Select[Any]:
+    """``table``'s row whose ``key`` is ``keys`` (one value): an expanding IN is rendered
+    again on every execution, which costs a single POST more than running it."""
+    return select(table).where(table.c[key] == bindparam("keys"))
+
+
+@cache
 def _insert_new(dialect: str, table: Table, key: str) -> ReturningInsert[Any]:
     """INSERT ... ON CONFLICT (key) DO NOTHING RETURNING *, for ``dialect``."""
     if dialect == "postgresql":
@@ -93,7 +100,10 @@ def _ensure_many(
         return {}
 
     def read(keys: list[str]) -> dict[str, dict[str, Any]]:
-        found = conn.execute(_select_by(table, key), {"keys": keys}).mappings()
+        if len(keys) == 1:
+            found = conn.execute(_select_one_by(table, key), {"keys": keys[0]}).mappings()
+        else:
+            found = conn.execute(_select_by(table, key), {"keys": keys}).mappings()
         return {row[key]: dict(row) for row in found}
 
     rows = read(list(wanted))
