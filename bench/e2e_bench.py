@@ -138,8 +138,7 @@ class Pipeline:
             [str(BIN / "checkline"), "stack", "status", "--state-dir", str(self.state), "--json"],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
-        parts = json.loads(status.stdout)
-        if not parts["trigger"]["running"]:
+        if not json.loads(status.stdout)["trigger"]["running"]:
             raise SystemExit("no RabbitMQ: the pipeline benchmark needs one (make services)")
         stack = json.loads((self.state / "stack.json").read_text())
         self.parts = {

@@ -144,14 +144,13 @@ class SpoolFlusher(service.BuildbotService):  # type: ignore[misc]
 
             config.error(f"report_flush_interval must be at least 1 second, not {interval}")
 
-    @defer.inlineCallbacks
-    def reconfigService(self, resultsdb_url: str, token: str, spool: str, interval: int) -> Any:
+    def reconfigService(self, resultsdb_url: str, token: str, spool: str, interval: int) -> None:
         self.target = Target(
             resultsdb_url, token=token or None, spool=Path(spool).resolve(),
             policy=RetryPolicy(attempts=2),
         )  # fmt: skip
         self.interval = interval
-        yield self._stop_loop()
+        self._stop_loop()
         if self.running:
             self._start_loop()
 
@@ -160,21 +159,19 @@ class SpoolFlusher(service.BuildbotService):  # type: ignore[misc]
         yield super().startService()
         self._start_loop()
 
-    @defer.inlineCallbacks
     def stopService(self) -> Any:
-        yield self._stop_loop()
-        yield super().stopService()
+        self._stop_loop()
+        return super().stopService()
 
     def _start_loop(self) -> None:
         if getattr(self, "loop", None) is None:
             self.loop: task.LoopingCall | None = task.LoopingCall(self.flush)
             self.loop.start(self.interval, now=False)
 
-    def _stop_loop(self) -> defer.Deferred[None]:
+    def _stop_loop(self) -> None:
         loop, self.loop = getattr(self, "loop", None), None
         if loop is not None and loop.running:
             loop.stop()
-        return defer.succeed(None)
 
     @defer.inlineCallbacks
     def flush(self) -> Any:

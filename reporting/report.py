@@ -210,10 +210,11 @@ def report_results(
     """
     the_job = job_from_run(rundir, **job)
     links = LogLinks(the_job.uuid, artifacts_url, rundir)
-    text, unreadable = _read(results) if unavailable is None else (None, None)
-    if unavailable is not None:
-        unreadable = Problem(results.name if results is not None else "results", unavailable)
     source = results.name if results is not None else "results"
+    if unavailable is None:
+        text, unreadable = _read(results)
+    else:
+        text, unreadable = None, Problem(source, unavailable)
     bodies, problems = build_bodies(text, the_job, links, source)
     if unreadable is not None:
         problems = [unreadable]
