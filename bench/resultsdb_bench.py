@@ -227,11 +227,12 @@ class DataSet:
                         ),
                     }
                 )
+                copies = {"result_id": result_id, "testcase_name": name, "submit_time": moment}
                 batch["data"].extend(
                     (
-                        {"result_id": result_id, "key": "item", "value": item},
-                        {"result_id": result_id, "key": "type", "value": item_type},
-                        {"result_id": result_id, "key": "arch", "value": arch},
+                        {**copies, "key": "item", "value": item},
+                        {**copies, "key": "type", "value": item_type},
+                        {**copies, "key": "arch", "value": arch},
                     )
                 )
                 batch["link"].append({"group_id": group_id, "result_id": result_id})

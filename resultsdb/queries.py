@@ -4,12 +4,16 @@ A statement depends only on the filters' shape (``FilterShape``: which filters, 
 values); the values themselves are bind parameters (``parameters``). Building a statement
 costs more than running it, so ``reads`` builds each shape's once and reuses it.
 
-Every filter is a condition on ``result``: data and group filters are ``id IN (subquery)``
-answered from the (key, value, result_id) and (group_id, result_id) indexes, so adding a
-filter never multiplies rows. "Latest per testcase" is chosen by the shape of the filters:
-narrow filters (data, groups) rank their few candidates with a window function; otherwise
-each testcase's newest result is one backwards step in the (testcase_name, submit_time, id)
-index, whatever the table's size.
+Candidate results come from ``result``, or, when the filters name an item (an exact value of
+a data key that is not a broad one, ``Candidates``), from that item's ``result_data`` rows,
+which carry their result's testcase and time: an item's newest results are then read from
+one index, however many results it has. Every other filter is a condition on the candidates:
+data and group filters are ``id IN (subquery)`` or ``EXISTS`` answered from the (key, value,
+result_id) and (group_id, result_id) indexes, so adding a filter never multiplies rows.
+"Latest per testcase" is chosen by the shape of the filters: for an item, each of its
+testcases' newest result is one backwards step in the item's index; for a group, its few
+results are ranked with a window function; otherwise each testcase's newest result is one
+backwards step in the (testcase_name, submit_time, id) index, whatever the table's size.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    literal_column,
     or_,
     select,
 )
@@ -141,6 +146,15 @@ class FilterShape:
         return self.groups > 0 or any(not d.broad for d in self.data)
 
     @property
+    def anchor(self) -> int | None:
+        """The data filter candidates are read from (see ``Candidates``): the first with
+        exact values of a key that is not broad (an item), if any."""
+        for index, wanted in enumerate(self.data):
+            if not wanted.broad and not wanted.like and wanted.count:
+                return index
+        return None
+
+    @property
     def values(self) -> int:
         """How many values in all: a statement has a parameter for each (see ``reads``)."""
         fixed = self.outcomes + self.groups + self.testcases + self.testcases_like
@@ -204,28 +218,77 @@ def _testcase_condition(
     return or_(*parts) if parts else None
 
 
-def conditions(shape: FilterShape, *, with_testcases: bool = True) -> list[ColumnElement[bool]]:
-    """The WHERE conditions on ``result`` for filters of ``shape``."""
+@dataclass(frozen=True)
+class Candidates:
+    """Where a statement's candidate results come from: their id, time and testcase.
+
+    ``result`` itself, or the ``result_data`` rows of the shape's anchor filter (an item):
+    those carry their result's testcase_name and submit_time, and the (key, value,
+    testcase_name, submit_time, result_id) index lists an item's results with both, so the
+    newest of them are found without reading ``result`` (an item with 270 results cost 270
+    lookups there, and grew with the table).
+    """
+
+    source: FromClause
+    id: ColumnElement[int]
+    submit_time: ColumnElement[dt.datetime]
+    testcase_name: ColumnElement[str]
+    #: The index of the data filter these rows are; None for ``result``.
+    anchor: int | None = None
+
+
+RESULTS = Candidates(result, result.c.id, result.c.submit_time, result.c.testcase_name)
+
+
+def candidates(shape: FilterShape, name: str = "anchor") -> Candidates:
+    """The candidates for ``shape``: its anchor's data rows (as ``name``), or ``result``."""
+    index = shape.anchor
+    if index is None:
+        return RESULTS
+    rows = result_data.alias(name)
+    return Candidates(rows, rows.c.result_id, rows.c.submit_time, rows.c.testcase_name, index)
+
+
+def _anchor_match(among: Candidates, shape: FilterShape) -> list[ColumnElement[bool]]:
+    """The anchor filter's own condition on its rows: its key, and any of its values."""
+    index = among.anchor
+    assert index is not None  # noqa: S101 - only called for anchored candidates
+    rows = among.source.c
+    values = _binds("value", shape.data[index].count, index)
+    return [rows.key == bindparam(_name("key", index)), rows.value.in_(values)]
+
+
+def conditions(
+    shape: FilterShape, among: Candidates = RESULTS, *, with_testcases: bool = True
+) -> list[ColumnElement[bool]]:
+    """The WHERE conditions on the candidates ``among`` for filters of ``shape``."""
     where: list[ColumnElement[bool]] = []
     if shape.since:
-        where.append(result.c.submit_time >= bindparam("since"))
+        where.append(among.submit_time >= bindparam("since"))
     if shape.until:
-        where.append(result.c.submit_time <= bindparam("until"))
+        where.append(among.submit_time <= bindparam("until"))
     if shape.outcomes:
-        where.append(result.c.outcome.in_(_binds("outcome", shape.outcomes)))
+        outcome = result.c.outcome.in_(_binds("outcome", shape.outcomes))
+        if among is RESULTS:
+            where.append(outcome)
+        else:
+            where.append(select(result.c.id).where(result.c.id == among.id, outcome).exists())
     if shape.groups:
         where.append(
-            result.c.id.in_(
+            among.id.in_(
                 select(groups_to_results.c.result_id)
                 .join(group, group.c.id == groups_to_results.c.group_id)
                 .where(group.c.uuid.in_(_binds("group", shape.groups)))
             )
         )
     if with_testcases:
-        by_testcase = _testcase_condition(result.c.testcase_name, shape)
+        by_testcase = _testcase_condition(among.testcase_name, shape)
         if by_testcase is not None:
             where.append(by_testcase)
     for index, wanted in enumerate(shape.data):
+        if index == among.anchor:
+            where.extend(_anchor_match(among, shape))
+            continue
         values = _binds("value", wanted.count, index)
         if wanted.like:
             match = or_(*(result_data.c.value.like(v) for v in values))
@@ -233,13 +296,26 @@ def conditions(shape: FilterShape, *, with_testcases: bool = True) -> list[Colum
             match = result_data.c.value.in_(values)
         key = result_data.c.key == bindparam(_name("key", index))
         if wanted.broad:
+            # The candidate's testcase and time too: then this is one entry of the (key,
+            # value, testcase_name, submit_time, result_id) index, looked up, not a range.
+            # OFFSET 0 keeps it a lookup per candidate: PostgreSQL would otherwise make it a
+            # join, and in a plan made for any values (prepared statements: see db.py) it
+            # cannot tell a broad key from an item and may join a whole range of "type"
+            # entries to each candidate (35 ms instead of 1 at 1,000,000 results).
             where.append(
                 select(result_data.c.id)
-                .where(result_data.c.result_id == result.c.id, key, match)
+                .where(
+                    key,
+                    match,
+                    result_data.c.testcase_name == among.testcase_name,
+                    result_data.c.submit_time == among.submit_time,
+                    result_data.c.result_id == among.id,
+                )
+                .offset(literal_column("0"))
                 .exists()
             )
         else:
-            where.append(result.c.id.in_(select(result_data.c.result_id).where(key, match)))
+            where.append(among.id.in_(select(result_data.c.result_id).where(key, match)))
     return where
 
 
@@ -250,16 +326,21 @@ def result_page(shape: FilterShape, *, sort: str = "") -> Select[tuple[object, .
     ``sort``: ``asc:submit_time``, ``desc:submit_time`` (the default, also for anything else)
     or ``disable_sorting``. Equal times are ordered by id, so pages are stable.
     """
-    ids = select(result.c.id).where(*conditions(shape))
+    among = candidates(shape)
+    ids = select(among.id).where(*conditions(shape, among))
+    if among is not RESULTS:
+        # A result with the item twice in its data is one result. (submit_time: the
+        # databases want what they order by in a DISTINCT's list.)
+        ids = ids.add_columns(among.submit_time).distinct()
     if sort == "asc:submit_time":
-        ids = ids.order_by(result.c.submit_time.asc(), result.c.id.asc())
+        ids = ids.order_by(among.submit_time.asc(), among.id.asc())
     elif sort != "disable_sorting":
-        ids = ids.order_by(result.c.submit_time.desc(), result.c.id.desc())
+        ids = ids.order_by(among.submit_time.desc(), among.id.desc())
     # The page's ids first, then their rows: the rows an OFFSET skips are then index entries
     # only (PostgreSQL: an index-only scan), not table rows fetched to be thrown away.
     # Callers restore the order (see serializers.documents).
-    window = ids.offset(bindparam("offset")).limit(bindparam("limit"))
-    return select(result).where(result.c.id.in_(window.scalar_subquery()))
+    window = ids.offset(bindparam("offset")).limit(bindparam("limit")).subquery()
+    return select(result).where(result.c.id.in_(select(window.c[0])))
 
 
 def one_result() -> Select[tuple[object, ...]]:
@@ -270,9 +351,46 @@ def one_result() -> Select[tuple[object, ...]]:
 def latest_results(shape: FilterShape, distinct_on: int = 0) -> Select[tuple[object, ...]]:
     """The newest result per testcase (and per value of each of the ``distinct_on`` data
     keys, bound as ``distinct_<n>``, a missing key being a group of its own), newest first."""
-    if distinct_on or shape.narrow:
+    if distinct_on:
+        return _latest_ranked(shape, distinct_on)
+    if shape.anchor is not None:
+        return _latest_of_item(shape)
+    if shape.narrow:
         return _latest_ranked(shape, distinct_on)
     return _latest_per_testcase(shape)
+
+
+def _latest_of_item(shape: FilterShape) -> Select[tuple[object, ...]]:
+    """For filters naming an item (``shape.anchor``): per testcase the item's results have,
+    the newest that passes the filters, one backwards step in the item's index each (and a
+    check of the other filters per step), whatever the item's history."""
+    among = candidates(shape)
+    # The item's testcases: a scan of its index entries, no other filter checked here.
+    tested = (
+        select(among.testcase_name.label("name"))
+        .where(*_anchor_match(among, shape))
+        .distinct()
+        .subquery("tested")
+    )
+    each = candidates(shape, "newest")
+    newest_id = (
+        select(each.id)
+        .where(each.testcase_name == tested.c.name, *conditions(shape, each, with_testcases=False))
+        .order_by(each.submit_time.desc(), each.id.desc())
+        .limit(1)
+        .scalar_subquery()
+        .correlate(tested)
+    )
+    ids = select(newest_id.label("id")).select_from(tested)
+    by_testcase = _testcase_condition(tested.c.name, shape)
+    if by_testcase is not None:
+        ids = ids.where(by_testcase)
+    newest = ids.subquery()
+    return (
+        select(result)
+        .where(result.c.id.in_(select(newest.c.id)))
+        .order_by(result.c.submit_time.desc(), result.c.id.desc())
+    )
 
 
 def _latest_ranked(shape: FilterShape, distinct_on: int) -> Select[tuple[object, ...]]:

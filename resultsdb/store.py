@@ -232,7 +232,17 @@ def create_results(conn: Connection, bodies: list[CreateResultBody]) -> list[Sto
     values: list[dict[str, Any]] = []
     for row, result_id, uuids, data in zip(rows, ids, group_uuids, data_for, strict=True):
         row["id"] = result_id
-        values.extend({"result_id": result_id, "key": k, "value": v} for k, v in data)
+        name, submit_time = row["testcase_name"], row["submit_time"]
+        values.extend(
+            {
+                "result_id": result_id,
+                "key": k,
+                "value": v,
+                "testcase_name": name,
+                "submit_time": submit_time,
+            }
+            for k, v in data
+        )
         links.extend({"group_id": group_rows[u]["id"], "result_id": result_id} for u in uuids)
     if values:
         conn.execute(_INSERT_DATA, values)
@@ -294,8 +304,8 @@ WITH want AS (
     WHERE (SELECT count(*) FROM found) = 1 + (SELECT count(*) FROM want)
     RETURNING id
 ), new_data AS (
-    INSERT INTO result_data (result_id, key, value)
-    SELECT new_result.id, d.key, d.value
+    INSERT INTO result_data (result_id, key, value, testcase_name, submit_time)
+    SELECT new_result.id, d.key, d.value, :name, :submit_time
     FROM new_result,
         unnest(CAST(:keys AS text[]), CAST(:values AS text[])) WITH ORDINALITY AS d(key, value, n)
     ORDER BY d.n

@@ -75,3 +75,40 @@ def test_init_db_drop_empties_and_restarts_ids(scratch_url: str, tmp_path: Path)
         assert requests.post(f"{server.api}/results", json=body, timeout=10).json()["id"] == 1
     finally:
         stop_server(proc)
+
+
+def test_upgrade_copies_each_results_testcase_and_time_into_its_data(scratch_url: str) -> None:
+    """Assert migration 0003 fills the data rows' copies of their result's testcase and time
+    in a database made by 0002, and leaves exactly schema.py's tables and indexes."""
+    from alembic import command
+
+    from resultsdb.migrate import alembic_config, upgrade
+
+    command.upgrade(alembic_config(scratch_url), "0002")
+    engine = create_engine(scratch_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO testcase (name) VALUES ('dist.a'), ('dist.b')")
+            conn.exec_driver_sql(
+                "INSERT INTO result (id, testcase_name, submit_time, outcome) VALUES"
+                " (1, 'dist.a', '2026-11-01 10:00:00', 'PASSED'),"
+                " (2, 'dist.b', '2026-11-02 11:30:00', 'FAILED')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO result_data (result_id, key, value) VALUES"
+                " (1, 'item', 'x'), (1, 'type', 'koji_build'), (2, 'item', 'y')"
+            )
+        upgrade(scratch_url)
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT result_id, key, testcase_name, submit_time FROM result_data ORDER BY id"
+            ).all()
+            diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+    finally:
+        engine.dispose()
+    assert [(r[0], r[1], r[2], str(r[3])[:19]) for r in rows] == [
+        (1, "item", "dist.a", "2026-11-01 10:00:00"),
+        (1, "type", "dist.a", "2026-11-01 10:00:00"),
+        (2, "item", "dist.b", "2026-11-02 11:30:00"),
+    ]
+    assert diffs == []
