@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 
 from .schema import metadata
 
-__all__ = ["Database", "reset_database"]
+__all__ = ["Database", "planned_per_execution", "reset_database"]
 
 _WRITE = "checkline_write"
 
@@ -57,6 +57,23 @@ def _psycopg_prepare(dbapi_connection: Any, _record: Any) -> None:
     # Planning a page's statement costs more than running it (1.8 ms against 0.5 ms): let
     # psycopg prepare every statement at once, so each connection plans a query shape once.
     dbapi_connection.prepare_threshold = 0
+
+
+@contextmanager
+def planned_per_execution(conn: Connection) -> Iterator[None]:
+    """PostgreSQL (psycopg): statements run in this block are not prepared, so the server
+    plans each for its values (a prepared one may get a plan made once for any values). For
+    statements whose best plan depends on the values (``FilterShape.plan_per_values``)."""
+    raw = conn.connection.dbapi_connection
+    if raw is None or getattr(raw, "prepare_threshold", None) is None:
+        yield  # SQLite, or nothing prepared anyway
+        return
+    threshold = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = threshold
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

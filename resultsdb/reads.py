@@ -26,11 +26,13 @@ from sqlalchemy import (
     or_,
 )
 
+from .db import planned_per_execution
 from .queries import (
     FilterShape,
     ResultFilters,
     latest_results,
     one_result,
+    page_bound,
     parameters,
     result_page,
     shape_of,
@@ -67,12 +69,19 @@ _kept_latest = lru_cache(maxsize=_SHAPES)(_build_latest)
 
 
 def _run(
-    conn: Connection, statement: Executable, values: dict[str, Any], *, kept: bool
+    conn: Connection,
+    statement: Executable,
+    values: dict[str, Any],
+    *,
+    kept: bool,
+    per_values: bool = False,
 ) -> Sequence[Row[Any]]:
-    if kept:
-        return conn.execute(statement, values).all()
-    # Built for this request alone: kept out of SQLAlchemy's compiled cache too.
-    return conn.execute(statement, values, execution_options={"compiled_cache": None}).all()
+    """Run ``statement``; ``per_values``: planned for its values (``planned_per_execution``)."""
+    options = {} if kept else {"compiled_cache": None}  # built for this request alone
+    if per_values:
+        with planned_per_execution(conn):
+            return conn.execute(statement, values, execution_options=options).all()
+    return conn.execute(statement, values, execution_options=options).all()
 
 
 _SINGLE = with_details(one_result())
@@ -90,7 +99,7 @@ def page(
     shape = shape_of(filters)
     kept = shape.values <= _KEPT_VALUES
     statement = (_kept_page if kept else _build_page)(shape, sort)
-    rows = _run(conn, statement, values, kept=kept)
+    rows = _run(conn, statement, values, kept=kept, per_values=shape.plan_per_values)
     return documents(rows, urls, order=order)
 
 
@@ -101,7 +110,8 @@ def latest(
     shape = shape_of(filters)
     kept = shape.values + len(distinct_on) <= _KEPT_VALUES
     statement = (_kept_latest if kept else _build_latest)(shape, len(distinct_on))
-    rows = _run(conn, statement, parameters(filters, distinct_on), kept=kept)
+    values = parameters(filters, distinct_on)
+    rows = _run(conn, statement, values, kept=kept, per_values=shape.plan_per_values)
     return documents(rows, urls)
 
 
@@ -129,7 +139,7 @@ def _build_groups(descriptions: int, likes: int, uuids: int) -> Select[Any]:
         statement = statement.where(
             group.c.uuid.in_([bindparam(f"uuid_{i}") for i in range(uuids)])
         )
-    return statement.offset(bindparam("offset")).limit(bindparam("limit"))
+    return statement.offset(page_bound("offset")).limit(page_bound("limit"))
 
 
 _kept_groups = lru_cache(maxsize=_SHAPES)(_build_groups)

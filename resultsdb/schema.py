@@ -2,9 +2,8 @@
 
 Same tables as upstream ResultsDB (testcase, group, result, result_data, groups_to_results),
 with the indexes its queries lack: results by (testcase_name, submit_time, id) for "latest per
-testcase", by (submit_time, id) for stable pages, data by (key, value, testcase_name,
-submit_time, result_id) so a data filter is answered from the index alone, and group links by
-(group_id, result_id).
+testcase", by (submit_time, id) for stable pages, data by (key, value, result_id) so a data
+filter is answered from the index alone, and group links by (group_id, result_id).
 
 One addition to upstream's columns: each ``result_data`` row carries a copy of its result's
 ``testcase_name`` and ``submit_time`` (results never change, so the copies cannot go stale).
@@ -96,18 +95,13 @@ result_data = Table(
     # Copies of the result's (see the module docstring).
     Column("testcase_name", Text, nullable=False),
     Column("submit_time", DateTime, nullable=False),
-    # One index answers both "the results with this value" (a range of it, LIKE 'x%' too:
-    # text_pattern_ops) and "has result R this value" (one entry: R's testcase and time are
-    # known wherever R is, see queries.conditions).
-    Index(
-        None,
-        "key",
-        "value",
-        "testcase_name",
-        "submit_time",
-        "result_id",
-        postgresql_ops={"value": "text_pattern_ops"},
-    ),
+    # "Has result R this value": one entry (and LIKE 'x%' ranges: text_pattern_ops).
+    Index(None, "key", "value", "result_id", postgresql_ops={"value": "text_pattern_ops"}),
+    # An item's results by testcase and time (see the module docstring). It could answer
+    # the lookups above too, given R's testcase and time, but PostgreSQL then takes those
+    # equalities as independent, expects a thousandth of the matches of a "type", and sorts
+    # all of them instead of walking the newest results (measured: 25 ms instead of 1).
+    Index(None, "key", "value", "testcase_name", "submit_time", "result_id"),
     Index(None, "result_id"),
 )
 

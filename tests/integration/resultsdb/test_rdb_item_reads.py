@@ -1,5 +1,6 @@
-"""Reads that name an item come from the item's data rows (``queries.Candidates``): their
-answers must be exactly those of the filters' definition, on SQLite and PostgreSQL.
+"""Reads that name an item (or, for /results/latest, one value of a broad key such as
+``type``) come from those data rows (``queries.Candidates``): their answers must be exactly
+those of the filters' definition, on SQLite and PostgreSQL.
 
 A seeded data set with the awkward cases (equal submit times, an item listed twice in one
 result, a result under two items, results without a type, results in groups) is posted in
@@ -108,6 +109,12 @@ CASES: list[tuple[dict[str, str], list[Check]]] = [
     (
         {"type": "koji_build", "arch": "x86_64", "item": ITEMS[0]},
         [_has("item", ITEMS[0]), _has("type", "koji_build"), _has("arch", "x86_64")],
+    ),
+    # No item: /results/latest then reads a broad value's entries by testcase and time.
+    ({"type": "bodhi_update"}, [_has("type", "bodhi_update")]),
+    (
+        {"type": "koji_build", "arch": "aarch64", "testcases:like": "dist.*"},
+        [_has("type", "koji_build"), _has("arch", "aarch64"), _like("dist.*")],
     ),
 ]
 
