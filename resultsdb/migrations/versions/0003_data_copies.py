@@ -1,5 +1,6 @@
 """Each result_data row carries its result's testcase_name and submit_time, indexed with its
-key and value, so that an item's newest results are read from one index (see schema.py).
+key and value (in place of the (key, value, result_id) index), so that an item's newest
+results are read from one index (see schema.py).
 
 Revision ID: 0003
 Revises: 0002
@@ -37,10 +38,19 @@ def upgrade() -> None:
         op.f("ix_result_data_key_value_testcase_name_submit_time_result_id"),
         "result_data",
         ["key", "value", "testcase_name", "submit_time", "result_id"],
+        postgresql_ops={"value": "text_pattern_ops"},
     )
+    # The new index answers what this one did (see schema.py).
+    op.drop_index(op.f("ix_result_data_key_value_result_id"), table_name="result_data")
 
 
 def downgrade() -> None:
+    op.create_index(
+        op.f("ix_result_data_key_value_result_id"),
+        "result_data",
+        ["key", "value", "result_id"],
+        postgresql_ops={"value": "text_pattern_ops"},
+    )
     op.drop_index(
         op.f("ix_result_data_key_value_testcase_name_submit_time_result_id"),
         table_name="result_data",
