@@ -329,8 +329,8 @@ def conditions(
             match = result_data.c.value.in_(values)
         key = result_data.c.key == bindparam(_name("key", index))
         if wanted.broad:
-            # A lookup of the candidate's few data rows by result_id. (Naming its testcase
-            # and time would make it one entry of the (key, value, testcase_name,
+            # One entry of the (result_id, key, value) index. (Naming the candidate's
+            # testcase and time would make it one of the (key, value, testcase_name,
             # submit_time, result_id) index, but PostgreSQL takes such equalities as
             # independent and misjudged "type" filters: 969 matches expected of 92,000.)
             has_value = select(result_data.c.id).where(

@@ -1,6 +1,7 @@
 """Each result_data row carries its result's testcase_name and submit_time, indexed with its
-key and value (in place of the (key, value, result_id) index), so that an item's newest
-results are read from one index (see schema.py).
+key and value (in place of the (key, value, result_id) index, and (result_id) becomes
+(result_id, key, value)), so that an item's newest results are read from one index (see
+schema.py).
 
 Revision ID: 0003
 Revises: 0002
@@ -40,11 +41,17 @@ def upgrade() -> None:
         ["key", "value", "testcase_name", "submit_time", "result_id"],
         postgresql_ops={"value": "text_pattern_ops"},
     )
-    # The new index answers what this one did (see schema.py).
+    # The new indexes answer what these did (see schema.py).
     op.drop_index(op.f("ix_result_data_key_value_result_id"), table_name="result_data")
+    op.create_index(
+        op.f("ix_result_data_result_id_key_value"), "result_data", ["result_id", "key", "value"]
+    )
+    op.drop_index(op.f("ix_result_data_result_id"), table_name="result_data")
 
 
 def downgrade() -> None:
+    op.create_index(op.f("ix_result_data_result_id"), "result_data", ["result_id"])
+    op.drop_index(op.f("ix_result_data_result_id_key_value"), table_name="result_data")
     op.create_index(
         op.f("ix_result_data_key_value_result_id"),
         "result_data",
