@@ -99,8 +99,8 @@ result_data = Table(
     # "The results with this value", as a range (LIKE 'x%' too: text_pattern_ops), and an
     # item's results by testcase and time (see the module docstring). It replaced (key,
     # value, result_id): "has result R this value" is answered by the next one. Keeping
-    # three cost bulk writes 15 % (7,989 -> 6,745 results/s, interleaved runs); with two,
-    # they are as before (7,405 and 7,676).
+    # three cost bulk writes 15 % (7,989 -> 6,745 results/s, interleaved in-process runs on
+    # PostgreSQL); with these two, they are as before (7,435 before, 7,417 after).
     Index(
         None,
         "key",
