@@ -415,7 +415,9 @@ def _latest_of_item(shape: FilterShape) -> Select[tuple[object, ...]]:
     by_testcase = _testcase_condition(tested.c.name, shape)
     if by_testcase is not None:
         ids = ids.where(by_testcase)
-    newest = ids.subquery()
+    # OFFSET 0: each testcase's search runs once. Pulled up into the IN below, PostgreSQL
+    # ran it twice per testcase (for the semi-join's hash, then in the lookup's condition).
+    newest = ids.offset(literal_column("0")).subquery()
     return (
         select(result)
         .where(result.c.id.in_(select(newest.c.id)))
@@ -469,7 +471,9 @@ def _latest_per_testcase(shape: FilterShape) -> Select[tuple[object, ...]]:
     by_testcase = _testcase_condition(testcase.c.name, shape)
     if by_testcase is not None:
         ids = ids.where(by_testcase)
-    newest = ids.subquery()
+    # OFFSET 0: each testcase's search runs once. Pulled up into the IN below, PostgreSQL
+    # ran it twice per testcase (for the semi-join's hash, then in the lookup's condition).
+    newest = ids.offset(literal_column("0")).subquery()
     return (
         select(result)
         .where(result.c.id.in_(select(newest.c.id)))

@@ -4,15 +4,18 @@ for their values at each execution (``FilterShape.plan_per_values``)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event
 
 from resultsdb import reads
 from resultsdb.db import Database, reset_database
 from resultsdb.migrate import upgrade
+from resultsdb.parsers import CreateResultBody
 from resultsdb.queries import DataFilter, ResultFilters
 from resultsdb.serializers import Urls
+from resultsdb.store import create_results
 
 URLS = Urls("http://resultsdb.example/")
 
@@ -62,3 +65,54 @@ def test_page_bounds_are_part_of_the_prepared_text(database: Database) -> None:
     assert len(texts) == 2
     assert any("LIMIT 21 OFFSET 0" in t for t in texts)
     assert any("LIMIT 3 OFFSET 40" in t for t in texts)
+
+
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from _nodes(child)
+
+
+def test_latest_searches_each_testcase_once(database: Database) -> None:
+    """Assert /results/latest of an item looks for each testcase's newest result once (the
+    correlated search, pulled into the IN, used to run twice per testcase)."""
+    outcomes = ("PASSED",)
+    bodies = [
+        CreateResultBody.model_validate(
+            {
+                "outcome": "PASSED",
+                "testcase": {"name": f"dist.check{i % 3}"},
+                "data": {"item": "pkg-1.fc41", "type": "koji_build"},
+            },
+            context={"outcomes": outcomes},
+        )
+        for i in range(9)
+    ]
+    with database.write() as conn:
+        create_results(conn, bodies)
+    filters = ResultFilters(
+        data=(DataFilter("item", ("pkg-1.fc41",)), DataFilter("type", ("koji_build",)))
+    )
+    sent: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        with database.read() as conn:
+            assert len(reads.latest(conn, filters, URLS)) == 3
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+    statement, parameters = sent[-1]
+    with database.read() as conn:
+        explained = conn.exec_driver_sql(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters
+        ).scalar_one()
+    searches = [
+        node
+        for node in _nodes(explained[0]["Plan"])
+        if node.get("Alias") == "newest" and "Index" in node["Node Type"]
+    ]
+    assert searches, explained
+    assert all(node["Actual Loops"] == 3 for node in searches), searches
