@@ -402,27 +402,7 @@ def _latest_of_item(shape: FilterShape) -> Select[tuple[object, ...]]:
         .distinct()
         .subquery("tested")
     )
-    each = candidates(shape, "newest")
-    newest_id = (
-        select(each.id)
-        .where(each.testcase_name == tested.c.name, *conditions(shape, each, with_testcases=False))
-        .order_by(each.submit_time.desc(), each.id.desc())
-        .limit(ONE)
-        .scalar_subquery()
-        .correlate(tested)
-    )
-    ids = select(newest_id.label("id")).select_from(tested)
-    by_testcase = _testcase_condition(tested.c.name, shape)
-    if by_testcase is not None:
-        ids = ids.where(by_testcase)
-    # OFFSET 0: each testcase's search runs once. Pulled up into the IN below, PostgreSQL
-    # ran it twice per testcase (for the semi-join's hash, then in the lookup's condition).
-    newest = ids.offset(literal_column("0")).subquery()
-    return (
-        select(result)
-        .where(result.c.id.in_(select(newest.c.id)))
-        .order_by(result.c.submit_time.desc(), result.c.id.desc())
-    )
+    return _newest_per_testcase(shape, candidates(shape, "newest"), tested, tested.c.name)
 
 
 def _latest_ranked(shape: FilterShape, distinct_on: int) -> Select[tuple[object, ...]]:
@@ -455,20 +435,25 @@ def _latest_per_testcase(shape: FilterShape) -> Select[tuple[object, ...]]:
     value took 0.6-1 s at 1,000,000 results for a value most testcases never have."""
     index = shape.broad_anchor
     among = RESULTS if index is None else data_candidates(index)
+    return _newest_per_testcase(shape, among, testcase, testcase.c.name)
+
+
+def _newest_per_testcase(
+    shape: FilterShape, among: Candidates, names: FromClause, name: ColumnElement[str]
+) -> Select[tuple[object, ...]]:
+    """Per testcase ``name`` of ``names`` (that the testcase filters keep), the newest of the
+    candidates ``among`` that passes the other filters: a correlated search each."""
     newest_id = (
         select(among.id)
-        .where(
-            among.testcase_name == testcase.c.name,
-            *conditions(shape, among, with_testcases=False),
-        )
+        .where(among.testcase_name == name, *conditions(shape, among, with_testcases=False))
         .order_by(among.submit_time.desc(), among.id.desc())
         .limit(ONE)
         .scalar_subquery()
-        .correlate(testcase)
+        .correlate(names)
     )
     # One row per testcase (select_from: the only column is the correlated subquery).
-    ids = select(newest_id.label("id")).select_from(testcase)
-    by_testcase = _testcase_condition(testcase.c.name, shape)
+    ids = select(newest_id.label("id")).select_from(names)
+    by_testcase = _testcase_condition(name, shape)
     if by_testcase is not None:
         ids = ids.where(by_testcase)
     # OFFSET 0: each testcase's search runs once. Pulled up into the IN below, PostgreSQL

@@ -2,6 +2,8 @@
 
 ``rdb`` empties the database before each test (ids restart at 1) and gives a small HTTP
 client: ``rdb.get(path, params)``, ``rdb.post(path, json)``, ``rdb.api`` (the v2.0 base URL).
+``database`` is a PostgreSQL ``Database`` at the newest schema, emptied, for tests of the
+statements themselves.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import pytest
 from rdb_server import Client, ResultsDBServer, start_server, stop_server
 from sqlalchemy import create_engine
 
-from resultsdb.db import reset_database
+from resultsdb.db import Database, reset_database
+from resultsdb.migrate import upgrade
 
 __all__ = ["Client", "ResultsDBServer"]
 
@@ -35,3 +38,12 @@ def rdb(resultsdb_server: ResultsDBServer) -> Client:
     finally:
         engine.dispose()
     return Client(resultsdb_server)
+
+
+@pytest.fixture
+def database(postgres_database: str) -> Iterator[Database]:
+    upgrade(postgres_database)
+    db = Database(postgres_database)
+    reset_database(db.engine)
+    yield db
+    db.dispose()

@@ -6,27 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from sqlalchemy import Connection, event
+from sql_capture import statements_sent
+from sqlalchemy import Connection
 
 from resultsdb import reads
-from resultsdb.db import Database, reset_database
-from resultsdb.migrate import upgrade
+from resultsdb.db import Database
 from resultsdb.parsers import CreateResultBody
 from resultsdb.queries import DataFilter, ResultFilters
 from resultsdb.serializers import Urls
 from resultsdb.store import create_results
 
 URLS = Urls("http://resultsdb.example/")
-
-
-@pytest.fixture
-def database(postgres_database: str) -> Iterator[Database]:
-    upgrade(postgres_database)
-    db = Database(postgres_database)
-    reset_database(db.engine)
-    yield db
-    db.dispose()
 
 
 def _prepared(conn: Connection) -> list[str]:
@@ -93,17 +83,8 @@ def test_latest_searches_each_testcase_once(database: Database) -> None:
     filters = ResultFilters(
         data=(DataFilter("item", ("pkg-1.fc41",)), DataFilter("type", ("koji_build",)))
     )
-    sent: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        sent.append((statement, parameters))
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        with database.read() as conn:
-            assert len(reads.latest(conn, filters, URLS)) == 3
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
+    with statements_sent(database.engine) as sent, database.read() as conn:
+        assert len(reads.latest(conn, filters, URLS)) == 3
     statement, parameters = sent[-1]
     with database.read() as conn:
         explained = conn.exec_driver_sql(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -18,19 +17,9 @@ from sqlalchemy import Connection, event, text
 
 from resultsdb.app import create_app
 from resultsdb.config import Settings
-from resultsdb.db import Database, reset_database
-from resultsdb.migrate import upgrade
+from resultsdb.db import Database
 
 API = "/api/v2.0"
-
-
-@pytest.fixture
-def database(postgres_database: str) -> Iterator[Database]:
-    upgrade(postgres_database)
-    db = Database(postgres_database)
-    reset_database(db.engine)
-    yield db
-    db.dispose()
 
 
 def make_client(database: Database, **settings: Any) -> FlaskClient:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sql_capture import statements_sent
 
 from resultsdb.db import Database
 
@@ -23,19 +23,11 @@ def _count_statements(
 ) -> int:
     """The SQL statements (BEGIN and PRAGMA aside) that ``GET url`` runs (``POST url`` of the
     JSON ``post``, when given); asserts a 200 or 201 (a 404 when not ``ok``)."""
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(database.engine) as sent:
         response = client.get(url) if post is None else client.post(url, json=post)
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
     expected = (200 if post is None else 201) if ok else 404
     assert response.status_code == expected, response.get_data(as_text=True)
-    return len([s for s in statements if not s.startswith(("BEGIN", "PRAGMA"))])
+    return len([s for s, _ in sent if not s.startswith(("BEGIN", "PRAGMA"))])
 
 
 @pytest.fixture

@@ -8,10 +8,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sql_capture import statements_sent
 
 from resultsdb import reads
 from resultsdb.db import Database
@@ -35,20 +34,11 @@ def database(tmp_path: Path) -> Iterator[Database]:
 
 def _plan(database: Database, read: str, filters: ResultFilters) -> list[str]:
     """The EXPLAIN QUERY PLAN lines of the statement ``read`` runs for ``filters``."""
-    sent: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        sent.append((statement, parameters))
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        with database.read() as conn:
-            if read == "page":
-                reads.page(conn, filters, URLS, offset=0, limit=21)
-            else:
-                reads.latest(conn, filters, URLS)
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
+    with statements_sent(database.engine) as sent, database.read() as conn:
+        if read == "page":
+            reads.page(conn, filters, URLS, offset=0, limit=21)
+        else:
+            reads.latest(conn, filters, URLS)
     statement, parameters = sent[-1]
     path = database.url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as raw:
