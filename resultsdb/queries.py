@@ -8,8 +8,9 @@ Candidate results come from ``result``, or, when the filters name an item (an ex
 a data key that is not a broad one, ``Candidates``), from that item's ``result_data`` rows,
 which carry their result's testcase and time: an item's newest results are then read from
 one index, however many results it has. Every other filter is a condition on the candidates:
-data and group filters are ``id IN (subquery)`` or ``EXISTS`` answered from the (key, value,
-result_id) and (group_id, result_id) indexes, so adding a filter never multiplies rows.
+data and group filters are ``id IN (subquery)`` (the (key, value, ...) and (group_id,
+result_id) indexes) or, for broad keys, ``EXISTS`` (one entry of the (result_id, key, value)
+index), so adding a filter never multiplies rows.
 "Latest per testcase" is chosen by the shape of the filters: for an item, each of its
 testcases' newest result is one backwards step in the item's index; for a group, its few
 results are ranked with a window function; otherwise each testcase's newest result is one
@@ -350,14 +351,14 @@ def conditions(
 
 
 def result_page(shape: FilterShape, *, sort: str = "") -> Select[tuple[object, ...]]:
-    """One page of results: ``offset`` and ``limit`` are bind parameters (ask for one row
-    more than shown to know if a next page exists).
+    """One page of results: ``offset`` and ``limit`` are bound at execution, into the SQL
+    text (``page_bound``; ask for one row more than shown to know if a next page exists).
 
     ``sort``: ``asc:submit_time``, ``desc:submit_time`` (the default, also for anything else)
     or ``disable_sorting``. Equal times are ordered by id, so pages are stable.
     """
     among = candidates(shape)
-    ids = select(among.id).where(*conditions(shape, among))
+    ids = select(among.id.label("id")).where(*conditions(shape, among))
     if among is not RESULTS:
         # A result with the item twice in its data is one result. (submit_time: the
         # databases want what they order by in a DISTINCT's list.)
@@ -370,7 +371,7 @@ def result_page(shape: FilterShape, *, sort: str = "") -> Select[tuple[object, .
     # only (PostgreSQL: an index-only scan), not table rows fetched to be thrown away.
     # Callers restore the order (see serializers.documents).
     window = ids.offset(page_bound("offset")).limit(page_bound("limit")).subquery()
-    return select(result).where(result.c.id.in_(select(window.c[0])))
+    return select(result).where(result.c.id.in_(select(window.c.id)))
 
 
 def one_result() -> Select[tuple[object, ...]]:

@@ -5,13 +5,14 @@ Building a page's SQLAlchemy statement (coercions, column proxies, its cache key
 than the database took to run it: about 0.5 ms of a 1.5 ms read. A statement depends only on
 the shape of the filters (``queries.FilterShape``), so it is built once per shape and kept;
 SQLAlchemy's compiled cache then finds its SQL at once (a kept statement memoizes its cache
-key), and a request only binds its values. Each read is ONE statement (see
-``serializers.with_details``).
+key), and a request only binds its values (a page's OFFSET and LIMIT into its text:
+``queries.page_bound``). Each read is ONE statement (see ``serializers.with_details``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from functools import lru_cache
 from typing import Any
 
@@ -78,10 +79,8 @@ def _run(
 ) -> Sequence[Row[Any]]:
     """Run ``statement``; ``per_values``: planned for its values (``planned_per_execution``)."""
     options = {} if kept else {"compiled_cache": None}  # built for this request alone
-    if per_values:
-        with planned_per_execution(conn):
-            return conn.execute(statement, values, execution_options=options).all()
-    return conn.execute(statement, values, execution_options=options).all()
+    with planned_per_execution(conn) if per_values else nullcontext():
+        return conn.execute(statement, values, execution_options=options).all()
 
 
 _SINGLE = with_details(one_result())
