@@ -19,7 +19,7 @@ from sqlalchemy import Select, or_, select, text
 
 from . import reads
 from .config import Settings
-from .db import Database
+from .db import Database, run_again_if_chosen_to_fail
 from .parsers import (
     RESULTS_RESERVED,
     CreateGroupBody,
@@ -181,7 +181,14 @@ def create_api(service: Service) -> Blueprint:
 
     def store_results(bodies: list[CreateResultBody]) -> list[dict[str, Any]]:
         """Store results (one transaction) and queue their announcements in it; on
-        PostgreSQL, one result with nothing to announce is one statement (``store_one``)."""
+        PostgreSQL, one result with nothing to announce is one statement (``store_one``).
+        A transaction PostgreSQL failed to break a deadlock is run again."""
+        documents = run_again_if_chosen_to_fail(lambda: _store_results(bodies))
+        if service.relay is not None and documents:
+            service.relay.notify()
+        return documents
+
+    def _store_results(bodies: list[CreateResultBody]) -> list[dict[str, Any]]:
         links = urls()
         if len(bodies) == 1 and db.dialect == "postgresql" and not settings.publish:
             # Nothing to announce: the result is one statement, with no transaction around it.
@@ -194,8 +201,6 @@ def create_api(service: Service) -> Blueprint:
             documents = [result_document(*one, links) for one in stored]
             if settings.publish:
                 announce(conn, stored, documents, changed_only=settings.publish_changed_only)
-        if service.relay is not None and documents:
-            service.relay.notify()
         return documents
 
     def exists(statement: Select[Any]) -> bool:

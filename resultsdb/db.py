@@ -21,17 +21,24 @@ from __future__ import annotations
 
 import fcntl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from .schema import metadata
 
-__all__ = ["Database", "planned_per_execution", "reset_database"]
+__all__ = ["Database", "planned_per_execution", "reset_database", "run_again_if_chosen_to_fail"]
+
+T = TypeVar("T")
+
+#: SQLSTATEs of a transaction PostgreSQL failed so that others could go on: the victim of a
+#: deadlock it broke, and a serialization failure. Run again, such a transaction succeeds.
+_CHOSEN_TO_FAIL = frozenset({"40P01", "40001"})
 
 _WRITE = "checkline_write"
 
@@ -74,6 +81,24 @@ def planned_per_execution(conn: Connection) -> Iterator[None]:
         yield
     finally:
         raw.prepare_threshold = threshold
+
+
+def run_again_if_chosen_to_fail(transaction: Callable[[], T], tries: int = 3) -> T:
+    """``transaction()``, run again (up to ``tries`` times in all) when PostgreSQL failed it
+    to break a deadlock or a serialization conflict.
+
+    Two POSTs creating the same new groups in opposite orders each hold one and wait for the
+    other; PostgreSQL fails one of them after ``deadlock_timeout``. Nothing of it was stored,
+    and the other has committed by the time it runs again, so the second run finds its groups.
+    ``transaction`` must be a whole transaction (it is run from its start again).
+    """
+    for attempt in range(1, tries + 1):
+        try:
+            return transaction()
+        except OperationalError as err:
+            if attempt == tries or getattr(err.orig, "sqlstate", None) not in _CHOSEN_TO_FAIL:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -139,16 +139,74 @@ def test_a_group_created_meanwhile_is_read_by_the_general_path(database: Databas
     assert len(client.get(f"{API}/results").get_json()["data"]) == 2
 
 
-def _wait_for_a_lock_wait(conn: psycopg.Connection[Any], within: float = 10.0) -> None:
-    """Until a session of this database waits for a lock (the POST, on our insert)."""
+def _wait_for_a_lock_wait(
+    conn: psycopg.Connection[Any], within: float = 10.0, waiting: int = 1
+) -> None:
+    """Until ``waiting`` sessions of this database wait for a lock (POSTs, on our insert)."""
     deadline = time.monotonic() + within
     with psycopg.connect(conn.info.dsn, autocommit=True) as watcher:
         while time.monotonic() < deadline:
-            waiting = watcher.execute(
+            found = watcher.execute(
                 "SELECT count(*) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND wait_event_type = 'Lock'"
             ).fetchone()
-            if waiting and waiting[0]:
+            if found and found[0] >= waiting:
                 return
             time.sleep(0.01)
     raise AssertionError("the POST never waited on the other transaction's insert")
+
+
+@pytest.mark.parametrize("publish", [False, "fedora-messaging"], ids=["one-statement", "general"])
+def test_posts_creating_the_same_new_groups_in_opposite_orders_both_store(
+    database: Database, publish: str | bool
+) -> None:
+    """Assert two POSTs that create the same two new groups, named in opposite orders, both
+    answer 201 when PostgreSQL breaks their deadlock by failing one (it is run again), in
+    ``store_one``'s statement and in ``create_results``' transaction (taken when publishing).
+
+    Another transaction holds the first new group while both POSTs queue behind it; when it
+    rolls back they race for it, and in about half the rounds each then holds one group and
+    waits for the other: a deadlock, found after ``deadlock_timeout`` (1 s). Rounds go on
+    until one deadlocked.
+    """
+    client = make_client(database)
+    assert client.post(f"{API}/results", json=body()).status_code == 201
+    dsn = database.url.replace("postgresql+psycopg://", "postgresql://", 1)
+    deadlocks: list[BaseException] = []
+
+    def seen(context: Any) -> None:
+        if isinstance(context.original_exception, psycopg.errors.DeadlockDetected):
+            deadlocks.append(context.original_exception)
+
+    event.listen(database.engine, "handle_error", seen)
+    try:
+        for round_ in range(12):
+            first, second = f"first-{round_}", f"second-{round_}"
+            statuses: list[int] = []
+
+            def post(groups: list[str], statuses: list[int] = statuses) -> None:
+                poster = make_client(database, publish=publish)
+                response = poster.post(f"{API}/results", json=body(groups=groups))
+                statuses.append(response.status_code)
+
+            with psycopg.connect(dsn) as other:
+                other.execute("""INSERT INTO "group" (uuid) VALUES (%s)""", (first,))
+                threads = [
+                    threading.Thread(target=post, args=([first, second],)),
+                    threading.Thread(target=post, args=([second, first],)),
+                ]
+                for count, thread in enumerate(threads, start=1):
+                    thread.start()
+                    _wait_for_a_lock_wait(other, waiting=count)
+                other.rollback()
+                for thread in threads:
+                    thread.join(30)
+            assert statuses == [201, 201]
+            for uuid in (first, second):
+                assert client.get(f"{API}/groups/{uuid}").get_json()["results_count"] == 2
+            if deadlocks:
+                break
+    finally:
+        event.remove(database.engine, "handle_error", seen)
+    assert deadlocks, "no round deadlocked: the retry was not exercised"
+    assert len(client.get(f"{API}/results").get_json()["data"]) == 1 + 2 * (round_ + 1)
