@@ -209,7 +209,7 @@ def create_api(service: Service) -> Blueprint:
 
     def results_reply(filters: ResultFilters, query: ResultsQuery) -> dict[str, Any]:
         def fetch(offset: int, limit: int) -> list[dict[str, Any]]:
-            with db.read() as conn:
+            with db.read(planned_once=reads.planned_once(filters)) as conn:
                 return reads.page(
                     conn, filters, urls(), offset=offset, limit=limit, sort=query.sort
                 )
@@ -311,7 +311,7 @@ def create_api(service: Service) -> Blueprint:
             )
         ):
             return _message("Please, provide at least one filter beside '_distinct_on'", 400)
-        with db.read() as conn:
+        with db.read(planned_once=reads.planned_once(filters)) as conn:
             documents = reads.latest(conn, filters, urls(), distinct_on)
         return jsonify({"data": documents})
 

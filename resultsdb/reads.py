@@ -41,7 +41,7 @@ from .queries import (
 from .schema import group
 from .serializers import Urls, documents, groups_with_counts, serialize_group, with_details
 
-__all__ = ["groups", "latest", "page", "single"]
+__all__ = ["groups", "latest", "page", "planned_once", "single"]
 
 #: Shapes kept per process: bounded by this, not by what clients send.
 _SHAPES = 256
@@ -84,6 +84,13 @@ def _run(
 
 
 _SINGLE = with_details(one_result())
+
+
+def planned_once(filters: ResultFilters) -> bool:
+    """Whether ``filters``' page and latest statements have one best plan whatever the
+    values: read them on ``Database.read(planned_once=True)``. The others are planned for
+    their values at each execution, on either kind of connection (see ``_run``)."""
+    return not shape_of(filters).plan_per_values
 
 
 def page(

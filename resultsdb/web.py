@@ -265,7 +265,7 @@ def create_web(service: Service) -> Blueprint:
                 results=[],
                 pager=None,
             )
-        with db.read() as conn:
+        with db.read(planned_once=filters is not None and reads.planned_once(filters)) as conn:
             documents, pager = _paged(
                 _page_documents(conn, filters, window, urls()), window, (*FILTER_FIELDS, "limit")
             )
@@ -290,7 +290,7 @@ def create_web(service: Service) -> Blueprint:
             data.append(DataFilter("type", (item_type,)))
         filters = ResultFilters(data=tuple(data))
         links = urls()
-        with db.read() as conn:
+        with db.read(planned_once=reads.planned_once(filters)) as conn:
             newest = reads.latest(conn, filters, links, ("type", "arch"))
             if not newest:
                 return not_found(f"Results of item {item!r}")

@@ -10,6 +10,8 @@ from sql_capture import statements_sent
 from sqlalchemy import Connection
 
 from resultsdb import reads
+from resultsdb.app import create_app
+from resultsdb.config import Settings
 from resultsdb.db import Database
 from resultsdb.parsers import CreateResultBody
 from resultsdb.queries import DataFilter, ResultFilters
@@ -42,6 +44,64 @@ def test_reads_whose_plan_depends_on_values_are_not_prepared(database: Database)
         raw = conn.connection.dbapi_connection
         assert raw is not None
         assert getattr(raw, "prepare_threshold", None) == 0
+
+
+def _plans(conn: Connection) -> list[tuple[int, int]]:
+    """(generic plans, custom plans) of each read of results prepared on ``conn``."""
+    rows = conn.exec_driver_sql(
+        "SELECT generic_plans, custom_plans, statement FROM pg_prepared_statements"
+    ).all()
+    return [(int(row[0]), int(row[1])) for row in rows if "result.outcome" in row[2]]
+
+
+def test_a_planned_once_session_never_plans_a_read_for_its_values(database: Database) -> None:
+    """Assert an item's page read on a planned-once connection is planned once for any
+    values, from its first execution, while a default session plans it for its values (its
+    first five executions, and then for as long as PostgreSQL prefers)."""
+    first = ResultFilters(data=(DataFilter("item", ("pkg-1.fc41",)),))
+    second = ResultFilters(data=(DataFilter("item", ("pkg-2.fc41",)),))
+    with database.read(planned_once=True) as conn:
+        for filters in (first, second, first):
+            reads.page(conn, filters, URLS, offset=0, limit=21)
+        assert _plans(conn) == [(3, 0)]
+        assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_generic_plan"
+    with database.read() as conn:
+        for filters in (first, second, first):
+            reads.page(conn, filters, URLS, offset=0, limit=21)
+        assert _plans(conn) == [(0, 3)]
+        assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
+
+
+def test_a_planned_once_session_plans_a_broad_read_for_its_values(database: Database) -> None:
+    """Assert a read whose best plan depends on its values (a broad key, no item) is planned
+    for its values even on a planned-once connection, which plans once again afterwards."""
+    broad = ResultFilters(data=(DataFilter("type", ("bodhi_update",)),))
+    item = ResultFilters(data=(DataFilter("item", ("pkg-1.fc41",)),))
+    assert not reads.planned_once(broad)
+    assert reads.planned_once(item)
+    with database.read(planned_once=True) as conn:
+        reads.page(conn, broad, URLS, offset=0, limit=21)
+        reads.page(conn, broad, URLS, offset=0, limit=21)
+        assert _plans(conn) == [(0, 2)]
+        assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_generic_plan"
+        reads.page(conn, item, URLS, offset=0, limit=21)
+        assert sorted(_plans(conn)) == [(0, 2), (1, 0)]
+
+
+def test_the_api_reads_an_item_on_a_planned_once_session(database: Database) -> None:
+    """Assert GET /results?item=X and /results/latest?item=X run on the planned-once pool
+    (the connection it hands out next, LIFO, holds their statements, planned once), and a
+    broad read on the other pool."""
+    client = create_app(
+        Settings(db=database.url), database=database, start_relay=False
+    ).test_client()
+    for path in ("/results?item=pkg-1.fc41", "/results/latest?item=pkg-1.fc41"):
+        assert client.get(f"/api/v2.0{path}").status_code == 200
+    assert client.get("/api/v2.0/results?type=bodhi_update").status_code == 200
+    with database.read(planned_once=True) as conn:
+        assert _plans(conn) == [(1, 0), (1, 0)]
+    with database.read() as conn:
+        assert _prepared(conn) == []  # the broad read: not prepared, planned for its values
 
 
 def test_page_bounds_are_part_of_the_prepared_text(database: Database) -> None:
