@@ -6,7 +6,8 @@ NEEDS_INSPECTION, data item/type/arch, 1-20 results per group, submit times over
 loads it straight into the database (SQLAlchemy Core executemany on the tables of
 ``resultsdb/schema.py``: data generation, not what is timed), starts
 ``checkline resultsdb serve --workers 2`` and times requests from this, a second, process:
-nine reads (median and p95 of --repeat runs, interleaved with the healthcheck), single POSTs
+nine reads (median and p95 of --repeat runs, interleaved with the healthcheck and with an
+empty WSGI app served the same way, ``plumbing_app.py``: HTTP's own cost), single POSTs
 with 1 and 4 clients, bulk POSTs (``POST /api/v2.0/results/bulk``, when the server has it)
 and a 4-client read mix. Then it grows the data set to the next size and does it again.
 
@@ -325,14 +326,17 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}{API}"
         self.proc: subprocess.Popen[bytes] | None = None
 
+    def command(self) -> list[str]:
+        return [
+            *(CHECKLINE, "resultsdb", "serve", "--db", self.url),
+            *("--host", "127.0.0.1", "--port", str(self.port)),
+            *("--workers", str(WORKERS)),
+        ]
+
     def __enter__(self) -> Server:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [
-                    *(CHECKLINE, "resultsdb", "serve", "--db", self.url),
-                    *("--host", "127.0.0.1", "--port", str(self.port)),
-                    *("--workers", str(WORKERS)),
-                ],
+                self.command(),
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
@@ -359,6 +363,22 @@ class Server:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+
+
+class Plumbing(Server):
+    """``plumbing_app.py`` served as ``checkline resultsdb serve`` serves the service (gunicorn,
+    gthread, ``WORKERS`` processes x 4 threads): HTTP's cost before any application code."""
+
+    def __init__(self, log: Path) -> None:
+        super().__init__("", log)
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [
+            *(sys.executable, "-m", "gunicorn", "--chdir", str(Path(__file__).parent)),
+            *("--bind", f"127.0.0.1:{self.port}", "--workers", str(WORKERS), "--threads", "4"),
+            *("--worker-class", "gthread", "--no-control-socket", "plumbing_app:app"),
+        ]
 
 
 def init_db(url: str) -> None:
@@ -424,6 +444,10 @@ def read_paths(data: DataSet) -> dict[str, Callable[[random.Random], str]]:
     }
 
 
+def _under(base: str, path: Callable[[random.Random], str]) -> Callable[[random.Random], str]:
+    return lambda rng: base + path(rng)
+
+
 def get_ms(session: requests.Session, url: str) -> float:
     started = time.perf_counter()
     response = session.get(url)
@@ -438,16 +462,24 @@ def p95(values: list[float]) -> float:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def time_reads(base: str, data: DataSet, repeat: int) -> dict[str, dict[str, float]]:
-    """Median and p95 ms of each read and of the healthcheck, interleaved round-robin."""
-    paths: dict[str, Callable[[random.Random], str]] = {"healthcheck": lambda r: "/healthcheck"}
-    paths.update(read_paths(data))
+#: The row of ``Plumbing``: timed in the same rounds, not a read of the service.
+PLUMBING = "plumbing (empty WSGI app)"
+
+
+def time_reads(base: str, data: DataSet, repeat: int, plumbing: str) -> dict[str, dict[str, float]]:
+    """Median and p95 ms of each read, of the healthcheck and of ``plumbing`` (the base URL
+    of a ``Plumbing`` server), interleaved round-robin."""
+    paths: dict[str, Callable[[random.Random], str]] = {
+        PLUMBING: lambda r: plumbing + "/healthcheck",
+        "healthcheck": lambda r: base + "/healthcheck",
+    }
+    paths.update({name: _under(base, path) for name, path in read_paths(data).items()})
     rng = random.Random(SEED + 1)
     samples: dict[str, list[float]] = {name: [] for name in paths}
     with requests.Session() as session:
         for run in range(repeat + 3):  # three warm-up rounds
             for name, path in paths.items():
-                elapsed = get_ms(session, base + path(rng))
+                elapsed = get_ms(session, path(rng))
                 if run >= 3:
                     samples[name].append(elapsed)
     return {
@@ -585,8 +617,8 @@ def measure(
     print(f"  {in_db:,} results in the database (load took {seconds:.0f} s)", flush=True)
     load1, load5, _ = os.getloadavg()
     print(f"  load average before timing: {load1:.2f} (1 min), {load5:.2f} (5 min)", flush=True)
-    with Server(url, log) as server:
-        reads = time_reads(server.base, data, repeat)
+    with Server(url, log) as server, Plumbing(log) as plumbing:
+        reads = time_reads(server.base, data, repeat, plumbing.base)
         mix = read_mix(server.base, data)
         # Writes last: the reads see exactly the generated data set.
         writes = {clients: single_posts(server.base, clients) for clients in (1, 4)}
@@ -664,7 +696,7 @@ def summarize(measurements: list[Measurement]) -> list[str]:
         by_backend.setdefault(m.backend, []).append(m)
     for backend, ms in by_backend.items():
         first, last = ms[0], ms[-1]
-        reads = [name for name in first.reads if name != "healthcheck"]
+        reads = [name for name in first.reads if name in UPSTREAM_MS]
         # Reads 5x faster than upstream at the first size (upstream was measured at 100,000).
         slow = [
             f"{name} {UPSTREAM_MS[name] / first.reads[name]['median']:.1f}x "
@@ -726,6 +758,13 @@ def summarize(measurements: list[Measurement]) -> list[str]:
                 f"[{_verdict(not far)}] {backend} {m.size:,}: every read within {VS_HEALTH:.0f}x "
                 f"of the healthcheck ({health:.2f} ms): " + ("; ".join(far) or "all within")
             )
+            if PLUMBING in m.reads:
+                budget = min(UPSTREAM_MS.values()) / READ_SPEEDUP
+                lines.append(
+                    f"[info  ] {backend} {m.size:,}: HTTP alone (gunicorn and this client, no "
+                    f"application) {m.reads[PLUMBING]['median']:.2f} ms of the tightest "
+                    f"{READ_SPEEDUP:.0f}x budget ({budget:.2f} ms)"
+                )
     lines.append(
         "[n/a   ] SQL statements per page: not visible over HTTP; "
         "tests/unit/resultsdb/test_rdb_statements.py asserts them"
