@@ -311,7 +311,7 @@ def create_api(service: Service) -> Blueprint:
             )
         ):
             return _message("Please, provide at least one filter beside '_distinct_on'", 400)
-        with db.read(planned_once=reads.planned_once(filters)) as conn:
+        with db.read(planned_once=reads.planned_once(filters, latest=True)) as conn:
             documents = reads.latest(conn, filters, urls(), distinct_on)
         return jsonify({"data": documents})
 

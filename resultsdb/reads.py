@@ -86,11 +86,12 @@ def _run(
 _SINGLE = with_details(one_result())
 
 
-def planned_once(filters: ResultFilters) -> bool:
-    """Whether ``filters``' page and latest statements have one best plan whatever the
-    values: read them on ``Database.read(planned_once=True)``. The others are planned for
-    their values at each execution, on either kind of connection (see ``_run``)."""
-    return not shape_of(filters).plan_per_values
+def planned_once(filters: ResultFilters, *, latest: bool = False) -> bool:
+    """Whether ``filters``' page (``latest``: ``/results/latest``) statement has one best plan
+    whatever the values: read it on ``Database.read(planned_once=True)``. The others are
+    planned for their values at each execution, on either kind of connection (see ``_run``)."""
+    shape = shape_of(filters)
+    return not (shape.plan_per_values if latest else shape.page_plan_per_values)
 
 
 def page(
@@ -105,7 +106,7 @@ def page(
     shape = shape_of(filters)
     kept = shape.values <= _KEPT_VALUES
     statement = (_kept_page if kept else _build_page)(shape, sort)
-    rows = _run(conn, statement, values, kept=kept, per_values=shape.plan_per_values)
+    rows = _run(conn, statement, values, kept=kept, per_values=shape.page_plan_per_values)
     return documents(rows, urls, order=order)
 
 

@@ -90,14 +90,16 @@ def test_a_planned_once_session_plans_a_broad_read_for_its_values(database: Data
 
 def test_the_api_reads_an_item_on_a_planned_once_session(database: Database) -> None:
     """Assert GET /results?item=X and /results/latest?item=X run on the planned-once pool
-    (the connection it hands out next, LIFO, holds their statements, planned once), and a
-    broad read on the other pool."""
+    (the connection it hands out next, LIFO, holds their statements, planned once), and
+    pages whose plan depends on the values (a broad key, an outcome, a testcase pattern, with
+    no item) on the other pool."""
     client = create_app(
         Settings(db=database.url), database=database, start_relay=False
     ).test_client()
     for path in ("/results?item=pkg-1.fc41", "/results/latest?item=pkg-1.fc41"):
         assert client.get(f"/api/v2.0{path}").status_code == 200
-    assert client.get("/api/v2.0/results?type=bodhi_update").status_code == 200
+    for path in ("type=bodhi_update", "outcome=CRASHED", "testcases:like=nosuch*"):
+        assert client.get(f"/api/v2.0/results?{path}").status_code == 200
     with database.read(planned_once=True) as conn:
         assert _plans(conn) == [(1, 0), (1, 0)]
     with database.read() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from resultsdb.app import create_app
 from resultsdb.config import Settings
 from resultsdb.db import Database
 from resultsdb.migrate import upgrade
+from resultsdb.queries import DataFilter, ResultFilters
 
 
 @pytest.fixture
@@ -56,3 +58,34 @@ def test_many_values_are_answered_but_not_kept(client: FlaskClient) -> None:
     url = f"/api/v2.0/results?item={','.join(wanted)}&limit=100"
     assert _items(client, url) == sorted(wanted)
     assert reads._kept_page.cache_info().currsize == kept
+
+
+@pytest.mark.parametrize(
+    ("filters", "page", "latest"),
+    [
+        # An item or a group pins the candidates: one plan suits every value.
+        (ResultFilters(data=(DataFilter("item", ("x-1.fc41",)),)), True, True),
+        (ResultFilters(outcomes=("CRASHED",), data=(DataFilter("item", ("x",)),)), True, True),
+        (ResultFilters(groups=("g1",), outcomes=("FAILED",), testcases_like=("a%",)), True, True),
+        (
+            ResultFilters(data=(DataFilter("item", ("x",)), DataFilter("type", ("koji_build",)))),
+            True,
+            True,
+        ),
+        (ResultFilters(testcases=("dist.rpmlint",)), True, True),
+        (ResultFilters(since=dt.datetime(2025, 5, 1)), True, True),
+        # Newest first, a common outcome is found at once and a rare one after every result.
+        (ResultFilters(outcomes=("CRASHED",)), False, True),
+        (ResultFilters(testcases=("dist.rpmlint",), outcomes=("ERROR",)), False, True),
+        # A testcase pattern: a page walks the results; latest reads the testcase table.
+        (ResultFilters(testcases_like=("nosuch%",)), False, True),
+        # A broad key's values differ in how many results they match; a pattern may match any.
+        (ResultFilters(data=(DataFilter("type", ("bodhi_update",)),)), False, False),
+        (ResultFilters(data=(DataFilter("item", ("nosuch*",), like=True),)), False, False),
+    ],
+)
+def test_which_reads_are_planned_once(filters: ResultFilters, page: bool, latest: bool) -> None:
+    """Assert a read is planned once for any values exactly when its best plan does not
+    depend on them (PostgreSQL; ``Database.read(planned_once=...)``)."""
+    assert reads.planned_once(filters) is page
+    assert reads.planned_once(filters, latest=True) is latest
