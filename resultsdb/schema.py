@@ -2,9 +2,9 @@
 
 Same tables as upstream ResultsDB (testcase, group, result, result_data, groups_to_results),
 with the indexes its queries lack: results by (testcase_name, submit_time, id) for "latest per
-testcase", by (submit_time, id) for stable pages, data by (key, value, testcase_name,
-submit_time, result_id) so a data filter is answered from the index alone, and group links by
-(group_id, result_id).
+testcase", by (submit_time, id) for stable pages and by (outcome, submit_time, id) for pages
+of an outcome, data by (key, value, testcase_name, submit_time, result_id) so a data filter is
+answered from the index alone, and group links by (group_id, result_id).
 
 One addition to upstream's columns: each ``result_data`` row carries a copy of its result's
 ``testcase_name`` and ``submit_time`` (results never change, so the copies cannot go stale).
@@ -83,7 +83,10 @@ result = Table(
         postgresql_ops={"testcase_name": "text_pattern_ops"},
     ),
     Index(None, "submit_time", "id"),
-    Index(None, "outcome"),
+    # A page of one outcome, newest first, is the head of this index. With (outcome) alone,
+    # SQLite (no statistics) read every FAILED result and sorted them: 107 ms at 1,000,000
+    # results for `outcome=FAILED`, 200 ms for PASSED; now under 1 ms.
+    Index(None, "outcome", "submit_time", "id"),
 )
 
 result_data = Table(

@@ -5,6 +5,7 @@ is checked here."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,3 +77,22 @@ def test_an_items_reads_use_its_index_entries(database: Database) -> None:
     wide = "ix_result_data_key_value_testcase_name_submit_time_result_id"
     assert any(f"{wide} (key=? AND value=? AND testcase_name=?)" in line for line in plan), plan
     assert not [line for line in plan if line.startswith("SCAN result ")], plan
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        ResultFilters(outcomes=("FAILED",)),
+        ResultFilters(outcomes=("FAILED",), since=dt.datetime(2025, 5, 1)),
+        ResultFilters(outcomes=("FAILED",), data=(KOJI,)),
+    ],
+    ids=["outcome", "outcome+since", "outcome+type"],
+)
+def test_a_page_of_an_outcome_is_the_head_of_its_index(
+    database: Database, filters: ResultFilters
+) -> None:
+    """Assert a page of one outcome walks the (outcome, submit_time, id) index newest first:
+    no sort of all the outcome's results (107 ms for FAILED at 1,000,000 results)."""
+    plan = _plan(database, "page", filters)
+    assert any("ix_result_outcome_submit_time_id (outcome=?" in line for line in plan), plan
+    assert not [line for line in plan if "TEMP B-TREE FOR ORDER BY" in line], plan
