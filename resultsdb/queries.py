@@ -144,7 +144,9 @@ class FilterShape:
 
     @property
     def narrow(self) -> bool:
-        """Filters that pick few results by index (an item, a group; not a type or arch)."""
+        """Filters that pick few results by index (an item, a group; not a type or arch).
+        Unlike ``pinned``, a pattern on an item counts: it is answered from the data index,
+        but it may match any number of results, so it does not fix the plan."""
         return self.groups > 0 or any(not d.broad for d in self.data)
 
     @property

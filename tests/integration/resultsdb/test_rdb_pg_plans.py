@@ -21,10 +21,18 @@ from resultsdb.store import create_results
 URLS = Urls("http://resultsdb.example/")
 
 
+def _prepared_reads(conn: Connection) -> list[tuple[str, int, int]]:
+    """(SQL, generic plans, custom plans) of each read of results prepared on ``conn`` (not
+    the set-up's statements, nor this query)."""
+    rows = conn.exec_driver_sql(
+        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+    ).all()
+    return [(row[0], int(row[1]), int(row[2])) for row in rows if "result.outcome" in row[0]]
+
+
 def _prepared(conn: Connection) -> list[str]:
-    """The reads of results prepared on ``conn`` (not the set-up's statements, nor this)."""
-    rows = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").all()
-    return [row[0] for row in rows if "result.outcome" in row[0]]
+    """The SQL of each read of results prepared on ``conn``."""
+    return [sql for sql, _generic, _custom in _prepared_reads(conn)]
 
 
 def test_reads_whose_plan_depends_on_values_are_not_prepared(database: Database) -> None:
@@ -48,10 +56,7 @@ def test_reads_whose_plan_depends_on_values_are_not_prepared(database: Database)
 
 def _plans(conn: Connection) -> list[tuple[int, int]]:
     """(generic plans, custom plans) of each read of results prepared on ``conn``."""
-    rows = conn.exec_driver_sql(
-        "SELECT generic_plans, custom_plans, statement FROM pg_prepared_statements"
-    ).all()
-    return [(int(row[0]), int(row[1])) for row in rows if "result.outcome" in row[2]]
+    return [(generic, custom) for _sql, generic, custom in _prepared_reads(conn)]
 
 
 def test_a_planned_once_session_never_plans_a_read_for_its_values(database: Database) -> None:

@@ -22,6 +22,11 @@ from resultsdb.db import Database
 API = "/api/v2.0"
 
 
+def _dsn(database: Database) -> str:
+    """``database``'s URL for psycopg itself (another session than the app's)."""
+    return database.url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
 def make_client(database: Database, **settings: Any) -> FlaskClient:
     app = create_app(Settings(db=database.url, **settings), database=database, start_relay=False)
     return app.test_client()
@@ -119,7 +124,7 @@ def test_a_group_created_meanwhile_is_read_by_the_general_path(database: Databas
     linked to that group, in a transaction that reads the group."""
     client = make_client(database)
     assert client.post(f"{API}/results", json=body()).status_code == 201
-    dsn = database.url.replace("postgresql+psycopg://", "postgresql://", 1)
+    dsn = _dsn(database)
     with psycopg.connect(dsn) as other:
         other.execute("""INSERT INTO "group" (uuid, description) VALUES ('late', 'theirs')""")
         statements: list[list[bool]] = []
@@ -171,7 +176,7 @@ def test_posts_creating_the_same_new_groups_in_opposite_orders_both_store(
     """
     client = make_client(database)
     assert client.post(f"{API}/results", json=body()).status_code == 201
-    dsn = database.url.replace("postgresql+psycopg://", "postgresql://", 1)
+    dsn = _dsn(database)
     deadlocks: list[BaseException] = []
 
     def seen(context: Any) -> None:
