@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from buildbot.plugins import schedulers, util, worker
+from buildbot.www.auth import NoAuth
 
 from .jobs import JOB_PROPERTIES
 from .reports import spool_flusher
@@ -46,18 +47,38 @@ def patch_log_download_hang() -> None:
     logs._async_iter_on_pool = no_wait
 
 
+class NoLogin(NoAuth):  # type: ignore[misc]
+    """Buildbot's ``NoAuth``, with ``/auth/login`` answering 404 "no users" where ``NoAuth``
+    raises inside Twisted's resource lookup: a 500 with a traceback in twistd.log for every
+    client that tries to log in (the trigger's buildbot backend does, when given a user)."""
+
+    def getLoginResource(self) -> Any:
+        from twisted.web.pages import errorPage
+
+        return errorPage(
+            404,
+            "No login",
+            "This master has no users (master.toml's users): there is nothing to log in to, "
+            "and the web UI is read-only to everyone.",
+        )
+
+
 def _www(settings: MasterSettings) -> dict[str, Any]:
     www: dict[str, Any] = {
         "port": f"tcp:{settings.www_port}:interface={settings.www_bind}",
         "plugins": {},
     }
     if settings.users:
-        www["auth"] = util.UserPasswordAuth(dict(settings.users))
+        www["auth"] = util.UserPasswordAuth(
+            {user: password.reveal() for user, password in settings.users.items()}
+        )
         admins = util.RolesFromUsername(roles=["admins"], usernames=list(settings.users))
         www["authz"] = util.Authz(
             allowRules=[util.AnyControlEndpointMatcher(role="admins")],
             roleMatchers=[admins],
         )
+    else:
+        www["auth"] = NoLogin()
     return www
 
 
@@ -89,7 +110,8 @@ def buildmaster_config(settings: MasterSettings) -> dict[str, Any]:
         "db": {"db_url": settings.db_url},
         "protocols": {"pb": {"port": f"tcp:{settings.pb_port}:interface={settings.pb_bind}"}},
         "workers": [
-            worker.Worker(w.name, w.password, max_builds=w.max_builds) for w in settings.workers
+            worker.Worker(w.name, w.password.reveal(), max_builds=w.max_builds)
+            for w in settings.workers
         ],
         "collapseRequests": False,
         "schedulers": [force],

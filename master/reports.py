@@ -27,6 +27,7 @@ from twisted.internet import defer, reactor, task, threads
 from twisted.python import log
 from twisted.python.threadpool import ThreadPool
 
+from checkline.secrets import Secret
 from reporting.client import PermanentError
 from reporting.deliver import RetryPolicy
 from reporting.report import Target, flush_spool, report_results, summary_lines
@@ -43,9 +44,14 @@ __all__ = [
     "spool_flusher",
 ]
 
-#: Attempts before spooling: the backoff then covers a ResultsDB outage of 28 s at least
-#: (see reporting.deliver.RetryPolicy); a longer one is spooled and flushed later.
-REPORT_ATTEMPTS = 10
+#: Attempts before spooling, and the seconds after which none starts: the build holds its
+#: worker slot while it reports, so through a ResultsDB outage it gives up within seconds and
+#: spools; the spool flusher (every ``report_flush_interval``) delivers once ResultsDB is back.
+REPORT_ATTEMPTS = 4
+REPORT_DEADLINE = 5.0
+#: Seconds per request: a living ResultsDB answers a bulk POST of 1,000 results in well under
+#: a second; one that accepts connections but does not answer costs the build this, once.
+REPORT_TIMEOUT = 10.0
 #: Reports posted at once; more wait for a thread (each is a few requests, or a backoff).
 REPORT_THREADS = 4
 
@@ -73,7 +79,8 @@ def _target(settings: MasterSettings) -> Target:
         settings.resultsdb_url,
         token=settings.resultsdb_token or None,
         spool=Path(settings.report_spool).resolve(),
-        policy=RetryPolicy(attempts=REPORT_ATTEMPTS),
+        policy=RetryPolicy(attempts=REPORT_ATTEMPTS, cap=2.0, deadline=REPORT_DEADLINE),
+        timeout=REPORT_TIMEOUT,
     )
 
 
@@ -138,13 +145,13 @@ class SpoolFlusher(service.BuildbotService):  # type: ignore[misc]
 
     name = "checkline-report-spool"
 
-    def checkConfig(self, resultsdb_url: str, token: str, spool: str, interval: int) -> None:
+    def checkConfig(self, resultsdb_url: str, token: Secret, spool: str, interval: int) -> None:
         if interval < 1:
             from buildbot import config
 
             config.error(f"report_flush_interval must be at least 1 second, not {interval}")
 
-    def reconfigService(self, resultsdb_url: str, token: str, spool: str, interval: int) -> None:
+    def reconfigService(self, resultsdb_url: str, token: Secret, spool: str, interval: int) -> None:
         self.target = Target(
             resultsdb_url, token=token or None, spool=Path(spool).resolve(),
             policy=RetryPolicy(attempts=2),

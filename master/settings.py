@@ -26,6 +26,11 @@ environment, ``CHECKLINE_MASTER_<KEY>`` (upper case; lists comma-separated; ``wo
 ``task_timeout``     seconds a task may run silent before Buildbot kills it
 ``task_env``         ``{NAME: value}`` set for every task (``CHECKLINE_KOJI_HUB`` to point the
                      checks at another Koji, say)
+
+Worker passwords, ``resultsdb_token`` and the users' passwords are held as
+:class:`~checkline.secrets.Secret`: the settings' repr (which Buildbot logs with every build's
+report step) shows ``***`` for them and hides the password of ``db_url``. The file holding them
+must not be readable by others; ``checkline stack up`` writes it with mode 600.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from checkline.secrets import NO_SECRET, Secret, redacted_repr
 
 __all__ = ["ENV_PREFIX", "MasterSettings", "SettingsError", "Worker", "load_settings"]
 
@@ -54,7 +61,7 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Worker:
     name: str
-    password: str
+    password: Secret
     arches: tuple[str, ...] = ("noarch", "x86_64")
     max_builds: int = 2
 
@@ -67,17 +74,17 @@ class MasterSettings:
     pb_bind: str = "127.0.0.1"
     pb_port: int = 9989
     db_url: str = "sqlite:///state.sqlite"
-    workers: tuple[Worker, ...] = (Worker("local-worker", "local-worker-pass"),)
+    workers: tuple[Worker, ...] = (Worker("local-worker", Secret("local-worker-pass")),)
     checks_repo: str = ""
     checks_branch: str = "main"
     resultsdb_url: str = "http://127.0.0.1:5001"
-    resultsdb_token: str = ""
+    resultsdb_token: Secret = NO_SECRET
     report_spool: str = "report-spool"
     report_flush_interval: int = 60
     artifacts_dir: str = "artifacts"
     artifacts_url: str = "http://127.0.0.1:8011"
     checkline: str = "checkline"
-    users: dict[str, str] = field(default_factory=dict)
+    users: dict[str, Secret] = field(default_factory=dict)
     task_timeout: int = 1200
     task_env: dict[str, str] = field(default_factory=dict)
 
@@ -92,6 +99,9 @@ class MasterSettings:
     @property
     def public(self) -> bool:
         return self.www_bind not in LOOPBACK
+
+    def __repr__(self) -> str:
+        return redacted_repr(self)
 
 
 _FIELDS = {name for name in MasterSettings.__dataclass_fields__}
@@ -117,7 +127,7 @@ def _worker(raw: Any, where: str) -> Worker:
     max_builds = raw.get("max_builds", 2)
     if not isinstance(max_builds, int) or max_builds < 1:
         raise SettingsError(f"{where}.max_builds: must be a positive integer")
-    return Worker(name, password, tuple(arches), max_builds)
+    return Worker(name, Secret(password), tuple(arches), max_builds)
 
 
 def _from_env(environ: dict[str, str]) -> dict[str, Any]:
@@ -161,7 +171,7 @@ def settings_from(values: dict[str, Any], source: str = "settings") -> MasterSet
                 isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
             ):
                 raise SettingsError(f"{source}: users must be a table of name = password")
-            checked[name] = dict(value)
+            checked[name] = {user: Secret(password) for user, password in value.items()}
         elif name == "task_env":
             if not isinstance(value, dict) or not all(
                 isinstance(k, str) and k.isidentifier() and isinstance(v, str)
@@ -175,6 +185,8 @@ def settings_from(values: dict[str, Any], source: str = "settings") -> MasterSet
             checked[name] = value
         elif not isinstance(value, str):
             raise SettingsError(f"{source}: {name} must be a string")
+        elif name == "resultsdb_token":
+            checked[name] = Secret(value)
         else:
             checked[name] = value
     settings = MasterSettings(**checked)

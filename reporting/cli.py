@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from checkline.secrets import Secret
+
 from .client import PermanentError
 from .deliver import DeliveryFailed, RetryPolicy
 from .report import (
@@ -129,8 +131,9 @@ def report_command(
         level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(message)s"
     )
     policy = RetryPolicy(attempts=attempts)
+    secret = Secret(token) if token else None
     if flush_dir is not None:
-        target = Target(resultsdb or "", token=token, policy=policy, timeout=timeout)
+        target = Target(resultsdb or "", token=secret, policy=policy, timeout=timeout)
         flushed = flush_spool(flush_dir, target)
         click.echo(
             f"{len(flushed.flushed)} spooled report(s) flushed: {flushed.posted} result(s) "
@@ -148,7 +151,7 @@ def report_command(
             artifacts_dir = results.parent
     target = Target(
         resultsdb,
-        token=token,
+        token=secret,
         spool=spool or default_spool(artifacts_dir),
         policy=policy,
         timeout=timeout,

@@ -13,6 +13,8 @@ from typing import Any
 
 import requests
 
+from checkline.secrets import Secret, reveal
+
 __all__ = [
     "BulkUnsupported",
     "PermanentError",
@@ -74,7 +76,7 @@ class ResultsDBClient:
         self,
         url: str,
         *,
-        token: str | None = None,
+        token: Secret | str | None = None,
         timeout: float = 60.0,
         session: requests.Session | None = None,
     ) -> None:
@@ -82,7 +84,7 @@ class ResultsDBClient:
         self.timeout = timeout
         self.session = session or requests.Session()
         if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
+            self.session.headers["Authorization"] = f"Bearer {reveal(token)}"
 
     def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         try:

@@ -39,11 +39,16 @@ class RetryPolicy:
     Half of each wait is fixed so that the policy covers a known outage (at least half the
     sum of the ``d``: 6 attempts wait 7.75-15.5 s in all, 10 attempts 27.75-55.5 s); the
     other half is random so that many reporters do not retry in step.
+
+    ``deadline`` (seconds), when set, bounds the whole delivery as well: no attempt starts
+    later than that after the first (a Buildbot build reports within it and spools the rest,
+    rather than keep a worker slot through an outage).
     """
 
     attempts: int = 6
     base: float = 0.5
     cap: float = 10.0
+    deadline: float | None = None
 
     def waits(self, rng: random.Random | None = None) -> Iterator[float]:
         rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
@@ -129,6 +134,7 @@ def deliver(
     maybe_landed: bool = True,
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Outcome:
     """Post ``bodies`` (all of group ``group``) exactly once.
 
@@ -142,14 +148,21 @@ def deliver(
         PermanentError: the server refused a request (4xx); retrying cannot help.
     """
     attempt = _Attempt(bodies, maybe_landed)
-    waits = (policy or RetryPolicy()).waits()
+    policy = policy or RetryPolicy()
+    waits = policy.waits()
+    started = clock()
     while True:
         try:
             attempt.run(client, group)
             return attempt.outcome
         except TransientError as err:
             wait = next(waits, None)
-            if wait is None:
+            late = (
+                wait is not None
+                and policy.deadline is not None
+                and clock() - started + wait > policy.deadline
+            )
+            if wait is None or late:
                 raise DeliveryFailed(
                     str(err),
                     attempt.pending,

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from checkline.secrets import Secret
+
 from .client import ResultsDBClient
 from .deliver import DeliveryFailed, RetryPolicy, deliver
 from .links import LogLinks
@@ -52,7 +54,7 @@ class Target:
     """Where and how results go."""
 
     resultsdb: str
-    token: str | None = None
+    token: Secret | None = None  # prints as *** (a Target may be logged)
     spool: Path | None = None
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: float = 60.0

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from checkline.secrets import redact_url
+
 from .config import ConfigError, Settings, load_settings
 
 __all__ = ["resultsdb_group"]
@@ -49,7 +51,7 @@ def init_db(conf: str | None, db: str | None, drop: bool) -> None:
     if drop:
         drop_schema(settings.db)
     upgrade(settings.db)
-    click.echo(f"schema ready: {settings.db}")
+    click.echo(f"schema ready: {redact_url(settings.db)}")
 
 
 @resultsdb_group.command("import")
@@ -134,6 +136,8 @@ def serve(
             # Each worker builds its own app: engines must not cross a fork.
             return create_app(settings)
 
-    click.echo(f"resultsdb: serving {settings.db} on http://{host}:{port}/api/v2.0", err=True)
+    click.echo(
+        f"resultsdb: serving {redact_url(settings.db)} on http://{host}:{port}/api/v2.0", err=True
+    )
     Server().run()
     sys.exit(0)

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checkline.secrets import NO_SECRET, Secret, redacted_repr
+
 __all__ = ["BASE_OUTCOMES", "ConfigError", "Settings", "load_settings"]
 
 BASE_OUTCOMES = ("PASSED", "INFO", "FAILED", "NEEDS_INSPECTION")
@@ -53,8 +55,11 @@ class Settings:
     additional_outcomes: tuple[str, ...] = tuple(DEFAULTS["additional_outcomes"])
     publish: str | bool = False
     publish_changed_only: bool = False
-    write_token: str = ""
+    write_token: Secret = NO_SECRET  # prints as ***
     max_limit: int = DEFAULTS["max_limit"]
+
+    def __repr__(self) -> str:
+        return redacted_repr(self)  # the database URL may hold a password
 
     @property
     def outcomes(self) -> tuple[str, ...]:
@@ -145,4 +150,6 @@ def load_settings(
     }
     values.update(validate(from_env, "environment"))
     values.update(validate({k: v for k, v in overrides.items() if v is not None}, "options"))
+    if "write_token" in values:
+        values["write_token"] = Secret(values["write_token"])
     return Settings(**values)

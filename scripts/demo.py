@@ -219,7 +219,14 @@ def summary(found: dict[str, list[dict[str, Any]]], stack: dict[str, Any]) -> No
         print(f"                    {resultsdb}/items/{urllib.parse.quote(item)}")
     print(f"  ResultsDB API     {resultsdb}/api/v2.0/results")
     print(f"  Buildbot UI       {buildbot}")
-    print(f"  logs (artifacts)  {stack['artifacts']['url']}/")
+    web_user, secrets_file = (
+        stack["buildbot"].get("web_user"),
+        stack["buildbot"].get("secrets_file"),
+    )
+    if web_user:
+        print(f"    to stop/rebuild: log in as {web_user!r}, password `buildbot_web_password`")
+        print(f"    in {secrets_file} (mode 600)")
+    print(f"  logs (artifacts)  {stack['artifacts']['url']}/<uuid>/  (one run's; no root listing)")
     print(
         "  the stack keeps running: `make demo-down` (or `python scripts/demo.py --down`) stops it"
     )

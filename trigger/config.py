@@ -46,6 +46,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from checkline.secrets import NO_SECRET, Secret, redacted_repr
+
 from .errors import ConfigError
 
 __all__ = ["BACKENDS", "DEFAULT_CHECKS_DIR", "Settings", "load_settings", "settings_from_mapping"]
@@ -74,9 +76,12 @@ class Settings:
     buildbot_url: str = "http://127.0.0.1:8010/"
     buildbot_scheduler: str = "force"
     buildbot_user: str = ""
-    buildbot_password: str = ""
+    buildbot_password: Secret = NO_SECRET  # prints as ***
     #: the whole fedora-messaging file, for ``amqp_url`` and friends (empty without a file).
     messaging: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __repr__(self) -> str:
+        return redacted_repr(self)  # the ledger's URL may hold a password
 
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
@@ -148,6 +153,8 @@ def settings_from_mapping(
     for key in ("rules", "checks_dir", "artifacts"):
         if key in out:
             out[key] = Path(out[key])
+    if "buildbot_password" in out:
+        out["buildbot_password"] = Secret(out["buildbot_password"])
     return replace(base or Settings(), **out)
 
 

@@ -4,12 +4,14 @@
 (when installed and not running), the ResultsDB service (SQLite), the artifacts server, a
 Buildbot master from ``master.cfg`` with one local worker per arch, and the trigger consumer.
 It records each part in ``<state dir>/stack.json``; ``down`` stops, by pid, what ``up``
-started and nothing else; ``status`` shows each part with its URL and pid.
+started and nothing else, and deletes the trigger's durable queue (``--keep-queue`` keeps
+it); ``status`` shows each part with its URL and pid.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +19,16 @@ from typing import Any
 
 import click
 
-from .parts import PARTS, PartError, PartState, StackContext, alive, current_pid
+from .parts import (
+    PARTS,
+    UMASK,
+    PartError,
+    PartState,
+    StackContext,
+    alive,
+    current_pid,
+    make_private,
+)
 from .settings import StackSettings, StackSettingsError, load_stack_settings
 
 __all__ = ["stack_group"]
@@ -87,7 +98,9 @@ def stack_up(state_dir: Path, config: Path | None, rules: Path | None) -> None:
         raise click.UsageError(str(err)) from err
     if rules is not None:
         settings = replace(settings, rules=str(rules.resolve()))
+    os.umask(UMASK)  # for what this process and the parts it starts create
     state_dir.mkdir(parents=True, exist_ok=True)
+    make_private(state_dir)
     saved.write_text(json.dumps(settings.to_json(), indent=2))
     ctx = StackContext(state_dir, settings)
     state = _read_state(state_dir)
@@ -147,18 +160,25 @@ def stack_status(state_dir: Path, as_json: bool) -> None:
 
 @stack_group.command("down")
 @_state_dir
-def stack_down(state_dir: Path) -> None:
-    """Stop what `up` started (by pid), nothing else."""
+@click.option(
+    "--keep-queue",
+    is_flag=True,
+    help="Keep the trigger's durable queue on the broker (bound: it gathers the messages "
+    "published until the next `up`). Without it, the queue is deleted.",
+)
+def stack_down(state_dir: Path, keep_queue: bool) -> None:
+    """Stop what `up` started (by pid), nothing else, and delete the trigger's queue."""
     state_dir = state_dir.resolve()
     state = _read_state(state_dir)
     ctx = StackContext(state_dir, StackSettings())
+    options: dict[str, dict[str, Any]] = {"trigger": {"keep_queue": keep_queue}}
     for name in reversed(list(PARTS)):
         part = state.get(name)
         if part is None:
             continue
         if part.started:
             # Even when its main pid is gone: a part's other processes (workers) may live on.
-            PARTS[name][1](part, ctx)
+            PARTS[name][1](part, ctx, **options.get(name, {}))
             click.echo(f"{name:10} stopped")
         del state[name]
         _write_state(state_dir, state)

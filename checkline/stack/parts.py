@@ -61,6 +61,45 @@ class StackContext:
         return self.state_dir.joinpath(*parts)
 
 
+# -- secrets ----------------------------------------------------------------------------
+
+#: The stack's own secrets (ResultsDB's write token, the Buildbot web user's password), made
+#: once per state dir; mode 600 like every file of the state dir (see ``make_private``).
+SECRETS_FILE = "secrets.json"
+#: The Buildbot web user the trigger logs in as to force builds (and a person, to stop or
+#: rebuild one): its password is in ``SECRETS_FILE``.
+WEB_USER = "checkline"
+#: Files and folders ``up`` creates are for this user alone: logs, state and settings may
+#: hold a password (a worker's ``buildbot.tac`` does), and the state dir is often in /tmp.
+UMASK = 0o077
+
+
+def make_private(folder: Path) -> None:
+    """Take group and other permissions off ``folder`` and everything in it (a state dir
+    brought up before ``up`` set its umask, or by hand). Links are left alone."""
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_symlink():
+            continue
+        try:
+            mode = path.stat().st_mode & 0o7777
+            if mode & 0o077:
+                path.chmod(mode & ~0o077)
+        except FileNotFoundError:  # a part removed it meanwhile
+            continue
+
+
+def stack_secret(ctx: StackContext, name: str) -> str:
+    """The stack's secret ``name``, made the first time it is asked for."""
+    path = ctx.path(SECRETS_FILE)
+    known: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    if name not in known:
+        known[name] = secrets.token_urlsafe(24)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            json.dump(known, out)
+    return known[name]
+
+
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):
@@ -198,7 +237,9 @@ def resultsdb_up(ctx: StackContext) -> PartState:
         raise PartError(f"resultsdb: init-db failed; see {log}")
     argv = [str(BIN / "checkline"), "resultsdb", "serve", "--db", db, "--host", "127.0.0.1",
             "--port", str(port), "--workers", "2"]  # fmt: skip
-    pid = spawn(argv, log)
+    # The token in the environment, not in argv: any user may read a process's argv.
+    token = stack_secret(ctx, "resultsdb_token")
+    pid = spawn(argv, log, env={**os.environ, "CHECKLINE_RESULTSDB_WRITE_TOKEN": token})
     url = ctx.settings.resultsdb_url
     wait_for(lambda: _http_ok(f"{url}/api/v2.0/healthcheck"), 60, "resultsdb", log)
     return PartState(url, pid, started=True, log=str(log))
@@ -297,6 +338,9 @@ def buildbot_up(ctx: StackContext) -> PartState:
             "checks_repo": settings.checks_repo,
             "checks_branch": settings.checks_branch,
             "resultsdb_url": settings.resultsdb_url,
+            "resultsdb_token": stack_secret(ctx, "resultsdb_token"),
+            "report_flush_interval": 15,  # spooled reports reach a ResultsDB back up soon
+            "users": {WEB_USER: stack_secret(ctx, "buildbot_web_password")},
             "artifacts_dir": str(ctx.path("artifacts")),
             "artifacts_url": settings.artifacts_url,
             "checkline": str(BIN / "checkline"),
@@ -324,7 +368,8 @@ def buildbot_up(ctx: StackContext) -> PartState:
             run.update(stdout=out, stderr=out)
             if not (folder / "buildbot.tac").exists():
                 subprocess.run(
-                    [str(BIN / "buildbot-worker"), "create-worker", "-r", str(folder),
+                    [str(BIN / "buildbot-worker"), "create-worker", "-r", "--umask=0o077",
+                     str(folder),
                      f"127.0.0.1:{settings.worker_port}", worker["name"], worker["password"]],
                     **run,
                 )  # fmt: skip
@@ -338,7 +383,14 @@ def buildbot_up(ctx: StackContext) -> PartState:
         master_pid,
         started=True,
         log=str(master / "twistd.log"),
-        extra={"workers": pids, "master_dir": str(master), "pidfile": str(master / "twistd.pid")},
+        extra={
+            "workers": pids,
+            "master_dir": str(master),
+            "pidfile": str(master / "twistd.pid"),
+            # Who may stop or rebuild in the web UI; the password is in the secrets file.
+            "web_user": WEB_USER,
+            "secrets_file": str(ctx.path(SECRETS_FILE)),
+        },
     )
 
 
@@ -402,6 +454,8 @@ def trigger_config(ctx: StackContext) -> Path:
         'backend = "buildbot"',
         f"buildbot_url = {toml_value(settings.buildbot_url)}",
         'buildbot_scheduler = "checkline"',
+        f"buildbot_user = {toml_value(WEB_USER)}",
+        f"buildbot_password = {toml_value(stack_secret(ctx, 'buildbot_web_password'))}",
         f"valid_arches = {toml_value(list(settings.valid_arches))}",
         f"queue = {toml_value(queue)}",
         "retry_interval = 2",
@@ -410,18 +464,23 @@ def trigger_config(ctx: StackContext) -> Path:
     return path
 
 
-def _queue_declared(amqp_url: str, queue: str) -> bool:
+def _queue_consumers(amqp_url: str, queue: str) -> int:
+    """How many consumers ``queue`` has; 0 while the broker or the queue is not there.
+
+    The queue existing says little: the consumer declares it before it consumes, and an
+    earlier stack may have left it (it is durable).
+    """
     import pika
 
     try:
         connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     except pika.exceptions.AMQPError:  # not up yet
-        return False
+        return 0
     try:
-        connection.channel().queue_declare(queue, passive=True)
-        return True
+        frame = connection.channel().queue_declare(queue, passive=True)
+        return int(frame.method.consumer_count)
     except pika.exceptions.AMQPError:  # the broker closes the channel: no such queue yet
-        return False
+        return 0
     finally:
         if connection.is_open:
             connection.close()
@@ -438,13 +497,46 @@ def trigger_up(ctx: StackContext) -> PartState:
     log = ctx.log("trigger")
     pid = spawn([str(BIN / "checkline"), "trigger", "consume", "--config", str(config)], log)
     queue = trigger_queue(ctx)
-    wait_for(lambda: _queue_declared(ctx.settings.amqp_url, queue) or not alive(pid), 60,
+    # Up once it consumes: its queue gets a consumer (the queue alone may be an old one).
+    wait_for(lambda: not alive(pid) or _queue_consumers(ctx.settings.amqp_url, queue) > 0, 60,
              "the trigger consumer", log)  # fmt: skip
     if not alive(pid):
-        raise PartError(f"the trigger consumer exited; see {log}")
+        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+        raise PartError(f"the trigger consumer exited; log {log}:\n{tail}")
     return PartState(
         f"{broker}?queue={queue}", pid, started=True, log=str(log), extra={"config": str(config)}
     )
+
+
+def trigger_down(state: PartState, ctx: StackContext, keep_queue: bool = False) -> None:
+    """Stop the consumer, then delete the durable queue it declared, unless ``keep_queue``.
+
+    Left on a shared broker, the queue stays bound and fills with every message the rules
+    asked for, for no one. Kept, it holds them for the next ``up``.
+    """
+    stop_pid(state.pid)
+    if keep_queue or not state.extra.get("config"):
+        return
+    import tomllib
+
+    import pika
+
+    try:  # the queue and broker `up` wrote for the consumer (`down` has no stack settings)
+        config = tomllib.loads(Path(state.extra["config"]).read_text())
+        amqp_url, queue = config["amqp_url"], config["consumer_config"]["checkline"]["queue"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError):
+        return
+    try:
+        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    except pika.exceptions.AMQPError:  # the broker does not answer: nothing to delete now
+        return
+    try:
+        connection.channel().queue_delete(queue)
+    except pika.exceptions.AMQPError:
+        pass
+    finally:
+        if connection.is_open:
+            connection.close()
 
 
 def _read_broker(ctx: StackContext) -> str | None:
@@ -461,5 +553,5 @@ PARTS: dict[str, tuple[Callable[[StackContext], PartState], Callable[..., None]]
     "resultsdb": (resultsdb_up, pid_down),
     "artifacts": (artifacts_up, pid_down),
     "buildbot": (buildbot_up, buildbot_down),
-    "trigger": (trigger_up, pid_down),
+    "trigger": (trigger_up, trigger_down),
 }

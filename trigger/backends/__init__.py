@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from checkline.secrets import Secret
+
 from ..config import Settings
 from ..errors import ConfigError
 from .base import Backend
@@ -30,7 +32,9 @@ def create_backend(settings: Settings) -> Backend:
             list(settings.local_command) or None,
         )
     if settings.backend == "buildbot":
-        password = settings.buildbot_password or os.environ.get("CHECKLINE_BUILDBOT_PASSWORD", "")
+        password = settings.buildbot_password or Secret(
+            os.environ.get("CHECKLINE_BUILDBOT_PASSWORD", "")
+        )
         login = (settings.buildbot_user, password) if settings.buildbot_user else None
         return BuildbotBackend(settings.buildbot_url, settings.buildbot_scheduler, login=login)
     raise ConfigError(f"unknown backend {settings.backend!r}; known: none, local, buildbot")

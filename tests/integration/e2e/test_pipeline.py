@@ -6,6 +6,7 @@ reporting -> ResultsDB, with the artifacts served over HTTP.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -129,6 +130,50 @@ def test_assert_resultsdb_down_while_reporting_results_arrive(pipeline: Pipeline
     up = pipeline.checkline("stack", "up", "--state-dir", pipeline.state)
     assert "resultsdb  started" in up.stdout
     status = pipeline.checkline("stack", "status", "--state-dir", pipeline.state, "--json")
-    pipeline.parts = __import__("json").loads(status.stdout)
+    pipeline.parts = json.loads(status.stdout)
     results = pipeline.wait_results(item, 1, timeout=120)
     assert [r["outcome"] for r in results] == ["PASSED"]
+
+
+#: The files of a stack's state dir that hold a secret on purpose (each mode 600).
+SECRET_HOLDERS = {"secrets.json", "worker-passwords.json", "master.toml", "trigger.toml",
+                  "buildbot.tac"}  # fmt: skip
+
+
+def test_assert_no_secret_in_any_log_or_state_file(pipeline: Pipeline) -> None:
+    """Assert, after the builds above, that no log, state file, build property, page or
+    process argv of the stack holds a configured secret (worker passwords, ResultsDB's write
+    token, the web user's password), and that nothing in the state dir is readable by others.
+
+    Runs last in this module: after builds passed, failed, were retried and spooled.
+    """
+    state = pipeline.state
+    secrets = [
+        *json.loads((state / "secrets.json").read_text()).values(),
+        *json.loads((state / "buildbot" / "worker-passwords.json").read_text()).values(),
+    ]
+    assert len(secrets) >= 4 and all(len(s) >= 16 for s in secrets)
+    leaks, readable = [], []
+    for path in [state, *state.rglob("*")]:
+        if path.is_symlink():
+            continue
+        if path.stat().st_mode & 0o077:
+            readable.append(f"{path}: {oct(path.stat().st_mode)}")
+        if path.is_file() and path.name not in SECRET_HOLDERS:
+            data = path.read_bytes()
+            leaks += [f"{path}: secret {n}" for n, s in enumerate(secrets) if s.encode() in data]
+    assert not leaks
+    assert not readable
+    buildbot = pipeline.buildbot
+    pages = [f"{buildbot}api/v2/builds?property=*", f"{buildbot}api/v2/workers",
+             f"{buildbot}config.js", f"{pipeline.resultsdb}/results",
+             f"{pipeline.resultsdb}/api/v2.0/results?limit=100"]  # fmt: skip
+    for page in pages:
+        text = requests.get(page, timeout=10).text
+        assert not [n for n, s in enumerate(secrets) if s in text], page
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes()
+        except OSError:
+            continue
+        assert not [n for n, s in enumerate(secrets) if s.encode() in argv], cmdline

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from master.config import FORCE_SCHEDULER, buildmaster_config
+from checkline.secrets import Secret
+from master.config import FORCE_SCHEDULER, NoLogin, buildmaster_config
 from master.jobs import (
     RESERVATION_FILE,
     JobPropertiesError,
@@ -39,7 +40,7 @@ class TestLoadSettings:
         settings = load_settings(path, env)
         assert settings.resultsdb_url == "http://from-env"
         assert (settings.www_port, settings.pb_port) == (8100, 9)
-        assert settings.workers == (Worker("a", "p", ("x86_64", "aarch64"), 2),)
+        assert settings.workers == (Worker("a", Secret("p"), ("x86_64", "aarch64"), 2),)
         assert settings.arches == ["x86_64", "aarch64"]
 
     def test_assert_config_path_from_environment(self, tmp_path: Path) -> None:
@@ -166,7 +167,8 @@ class TestBuildmasterConfig:
     def test_assert_bound_to_loopback_without_auth(self) -> None:
         www = self.config()["www"]
         assert www["port"] == "tcp:8010:interface=127.0.0.1"
-        assert "auth" not in www
+        # Buildbot's NoAuth, whose /auth/login answers 404 instead of a 500; no authz rules
+        assert type(www["auth"]) is NoLogin and "authz" not in www
 
     def test_assert_users_get_auth_and_authz(self) -> None:
         www = self.config(www_bind="0.0.0.0", users={"qa": "s3cret"})["www"]

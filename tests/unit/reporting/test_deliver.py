@@ -218,3 +218,36 @@ class TestSpool:
         path = Spool(tmp_path).add(SpooledReport("http://fake", "../../etc/x;rm", bodies(1)))
         assert path.parent == tmp_path
         assert "/" not in path.name and ";" not in path.name
+
+
+def test_deadline_gives_up_before_the_attempts_run_out() -> None:
+    """Assert a policy with a deadline starts no attempt past it, however many remain."""
+    server = FakeResultsDB()
+    server.down = True
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    def clock() -> float:
+        now[0] += 1.5  # every attempt (a refused connection, a timeout) costs time too
+        return now[0]
+
+    policy = RetryPolicy(attempts=50, base=1.0, cap=1.0, deadline=5.0)
+    with pytest.raises(DeliveryFailed) as failed:
+        deliver(server, "g-1", bodies(2), policy=policy, sleep=sleep, clock=clock)  # type: ignore[arg-type]
+    assert len(failed.value.pending) == 2
+    assert 1 <= len(slept) <= 3  # 50 attempts allowed; the deadline stopped them
+    assert now[0] - 1.5 <= 5.0 + 1.5  # no attempt started after the deadline
+
+
+def test_no_deadline_uses_every_attempt() -> None:
+    """Assert without a deadline every attempt of the policy is made."""
+    server = FakeResultsDB()
+    server.down = True
+    slept: list[float] = []
+    with pytest.raises(DeliveryFailed):
+        deliver(server, "g-1", bodies(1), policy=FAST, sleep=slept.append)  # type: ignore[arg-type]
+    assert len(slept) == FAST.attempts - 1

@@ -24,7 +24,7 @@ def test_defaults() -> None:
         "RUNNING",
         "ERROR",
     )
-    assert settings.write_token == ""
+    assert settings.write_token.reveal() == ""
 
 
 def test_file_then_env_then_options(tmp_path: Path) -> None:
@@ -35,7 +35,7 @@ def test_file_then_env_then_options(tmp_path: Path) -> None:
     )
     env = {"CHECKLINE_RESULTSDB_CONF": str(conf), "CHECKLINE_RESULTSDB_WRITE_TOKEN": "env"}
     settings = load_settings(env=env, db="sqlite:///from-option")
-    assert (settings.db, settings.write_token, settings.max_limit) == (
+    assert (settings.db, settings.write_token.reveal(), settings.max_limit) == (
         "sqlite:///from-option",
         "env",
         50,
