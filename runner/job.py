@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import InputError
 
-__all__ = ["ITEM_TYPES", "RESERVED_NAMES", "RunInput"]
+__all__ = ["ITEM_TYPES", "RESERVED_NAMES", "RunInput", "item_problem"]
 
 #: Taskotron's ReportType values, shown in help; other identifiers are accepted too.
 ITEM_TYPES = (
@@ -41,6 +41,14 @@ _ITEM_TYPE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _ARCH = re.compile(r"[a-z0-9][a-z0-9_]{0,31}")
 _BAD_ITEM_CHARS = re.compile(r"[\x00\r\n]")
 _KEYS = ("item", "item_type", "arch", "uuid", "jobid")
+
+
+def item_problem(item: str) -> str | None:
+    """Why no job can run ``item`` (a NUL or a line break: they corrupt argv and logs), or
+    None. The trigger asks before it records a job, the master and the runner before a run."""
+    if _BAD_ITEM_CHARS.search(item):
+        return f"item {item!r} contains a NUL or line break"
+    return None
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,8 @@ class RunInput:
         jobid = values["jobid"] or "-1"
         if not item:
             problems.append("item is required (-i ITEM)")
-        elif _BAD_ITEM_CHARS.search(item):
-            problems.append(f"item {item!r} contains a NUL or line break")
+        elif problem := item_problem(item):
+            problems.append(problem)
         if not item_type:
             problems.append(f"item_type is required (-t TYPE, e.g. {', '.join(ITEM_TYPES[:3])})")
         elif not _ITEM_TYPE.fullmatch(item_type):

@@ -21,6 +21,7 @@ but COMPLETE, give ``None``: the message is fine, it just schedules nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,9 +34,19 @@ from jsonschema.validators import validator_for
 from koji_fedoramessaging_messages.build import BuildStateChangeV1
 from koji_fedoramessaging_messages.tag import TagV1
 
+from runner.job import item_problem
+
 from .errors import MalformedMessage
 
-__all__ = ["ADAPTERS", "Adapter", "Event", "adapt", "find_adapter", "message_from_dict"]
+__all__ = [
+    "ADAPTERS",
+    "Adapter",
+    "Event",
+    "adapt",
+    "find_adapter",
+    "message_from_dict",
+    "schema_refusal",
+]
 
 Event = dict[str, Any]
 KOJI_COMPLETE = 1  # koji_fedoramessaging_messages.build.BUILD_STATES.COMPLETE
@@ -178,13 +189,17 @@ def adapt(message: Any, adapters: Mapping[str, Adapter] = ADAPTERS) -> Event | N
         raise MalformedMessage(f"no adapter for topic {topic!r}")
     if not isinstance(message, adapter.schema):
         message = _typed(adapter.schema, topic, message.body, message.id)
+    _check_text(topic, message.id, message.body)
     try:
         event = adapter.to_event(message)
     except (KeyError, TypeError, AttributeError, IndexError) as err:
         # Only reachable for bodies that passed a lenient schema but miss what we read.
-        raise MalformedMessage(f"{topic}: body lacks {err!r}") from err
+        raise MalformedMessage(f"{topic!r}: body lacks {err!r}") from err
     if event is None:
         return None
+    if problem := item_problem(str(event.get("item", ""))):
+        # The master would refuse every job of it (as a build that crashed): refuse it here.
+        raise MalformedMessage(f"{topic!r}: {problem}: no job can run it")
     event["topic"] = topic
     event["msg_id"] = message.id
     return event
@@ -192,21 +207,106 @@ def adapt(message: Any, adapters: Mapping[str, Adapter] = ADAPTERS) -> Event | N
 
 def _typed(schema: type[Any], topic: str, body: Any, msg_id: str | None) -> Any:
     if not isinstance(body, dict):
-        raise MalformedMessage(f"{topic}: body must be an object, got {type(body).__name__}")
+        raise MalformedMessage(f"{topic!r}: body must be an object, got {type(body).__name__}")
     try:
         # Some schema classes read the body while building their headers (TagV1 matches
         # the tag against a regex), so a bad body can fail here, before validate().
         typed = schema(body=body, topic=topic)
     except (TypeError, KeyError, ValueError, AttributeError) as err:
-        raise MalformedMessage(f"{topic}: {schema.__name__} cannot read the body: {err}") from err
+        raise MalformedMessage(
+            f"{topic!r}: {schema.__name__} cannot read the body: {err!r}"
+        ) from err
     if msg_id:
         typed.id = msg_id
     try:
         _validator(schema).validate(body)
     except ValidationError as err:
-        refused = f"{topic}: {schema.__name__} refuses the body: {err.message}"
+        refused = f"{topic!r}: {schema.__name__} refuses the body: {schema_refusal(err)}"
         raise MalformedMessage(refused) from err
     return typed
+
+
+#: How much of a schema's complaint a drop reason quotes: it holds the refused value's repr,
+#: which may be a whole sub-object of the body.
+REFUSAL_CHARS = 300
+
+
+def schema_refusal(err: ValidationError) -> str:
+    """Where in the body and why a JSON schema refused it: ``builds[0]: 1 is not of type
+    'string'``; ``body`` when the body itself is refused (a required key missing)."""
+    where = ""
+    for step in err.absolute_path:
+        if isinstance(step, int):
+            where += f"[{step}]"
+        else:
+            where += f".{step}" if where else str(step)
+    message = err.message
+    if len(message) > REFUSAL_CHARS:
+        message = message[:REFUSAL_CHARS] + "..."
+    return f"{where or 'body'}: {message}"
+
+
+def _check_text(topic: str, msg_id: Any, body: Any) -> None:
+    """Refuse a message id or body string that no ledger can store.
+
+    JSON may carry a lone surrogate (``"\\udcff"``), which is no Unicode text: encoding it
+    fails inside the ledger, which would retry the message, with a traceback each time,
+    before dropping it. PostgreSQL stores no NUL character either. An AMQP message id that
+    is not UTF-8 reaches us as bytes.
+    """
+    if msg_id is not None:
+        what = _unstorable(msg_id) if isinstance(msg_id, str) else "bytes that are not UTF-8"
+        if what:
+            raise MalformedMessage(f"{topic!r}: the message id {msg_id!r} holds {what}")
+    try:  # the quick test: a body that encodes as UTF-8 JSON holds no lone surrogate
+        encoded = json.dumps(body, ensure_ascii=False).encode()
+    except (UnicodeEncodeError, TypeError, ValueError):
+        encoded = b"\\u0000"  # look closer
+    except RecursionError as err:  # read by json.loads with fewer frames on the stack
+        raise MalformedMessage(f"{topic!r}: body nested too deep") from err
+    if b"\\u0000" not in encoded:  # NUL is written as \u0000 (a false alarm costs a walk)
+        return
+    try:
+        found = _first_unstorable(body, "")
+    except RecursionError as err:
+        raise MalformedMessage(f"{topic!r}: body nested too deep") from err
+    if found is not None:
+        where, value = found
+        raise MalformedMessage(
+            f"{topic!r}: {where or 'body'}: {value!r} holds {_unstorable(value)}"
+        )
+
+
+def _unstorable(text: str) -> str | None:
+    """What in ``text`` a ledger cannot store, if anything."""
+    if "\x00" in text:
+        return "a NUL character"
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return "a lone surrogate"
+    return None
+
+
+def _first_unstorable(value: Any, where: str) -> tuple[str, str] | None:
+    """The path and value of the first string in ``value`` (keys too) that
+    :func:`_unstorable` refuses."""
+    if isinstance(value, str):
+        return (where, value) if _unstorable(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            if isinstance(key, str) and _unstorable(key):
+                return path, key
+            found = _first_unstorable(item, path)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_unstorable(item, f"{where}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 _VALIDATORS: dict[str, Any] = {}
@@ -238,7 +338,7 @@ def message_from_dict(data: Mapping[str, Any]) -> Any:
     if not isinstance(topic, str) or not topic:
         raise MalformedMessage("a message needs a 'topic' string")
     if not isinstance(body, dict):
-        raise MalformedMessage(f"{topic}: 'body' must be an object")
+        raise MalformedMessage(f"{topic!r}: 'body' must be an object")
     msg = fm_message.Message(body=body, topic=topic)
     msg_id = data.get("id")
     if isinstance(msg_id, str) and msg_id:

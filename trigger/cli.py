@@ -26,6 +26,7 @@ from .adapters import ADAPTERS, message_from_dict
 from .config import BACKENDS, Settings, load_settings
 from .errors import ConfigError, MalformedMessage, TransientError, TriggerError, UnknownJob
 from .ledger import JobStatus, public
+from .logsafe import escape
 
 __all__ = ["jobs_group", "trigger_group"]
 
@@ -88,11 +89,12 @@ def consume(config: str | None, rules: str | None, db: str | None, backend: str 
     from fedora_messaging import config as fm_config
     from fedora_messaging.exceptions import HaltConsumer
 
-    from .consumer import Consumer
+    from .consumer import Consumer, harden
 
     settings = _settings(config, rules, db, backend)
     fm_config.conf.load_config(config or os.environ.get("FEDORA_MESSAGING_CONF"))
     fm_config.conf.setup_logging()
+    harden()  # undecodable messages dropped, not fatal; log lines escaped; our INFO shown
     trigger = _trigger(settings, with_rules=True)
     queues, bindings = queue_settings(settings, trigger.rules.item_types())
     click.echo(
@@ -265,7 +267,7 @@ def replay(
                     handled = handle(message, trigger.rules, trigger.ledger, force=force)
                 except MalformedMessage as err:
                     counts["dropped"] += 1
-                    click.echo(f"dropped message {number}: {err}", err=True)
+                    click.echo(f"dropped message {number}: {escape(err)}", err=True)
                     continue
                 except TransientError as err:
                     raise _fail(err) from err
@@ -300,10 +302,14 @@ def schedule(
     force: bool,
 ) -> None:
     """Record (and submit) jobs by hand, without a message."""
+    from runner.job import item_problem
+
     from .rules import NOARCH, check_task
 
     settings = _settings(config, rules, db, backend)
     problems = [p for task in tasks if (p := check_task(task, settings.checks_dir))]
+    if problem := item_problem(item):
+        problems.append(problem)
     if problems:
         raise click.UsageError("; ".join(problems))
     wanted = list(arches or settings.valid_arches)

@@ -11,6 +11,11 @@ under a supervisor. Instead:
 - transient fault (ledger locked or unreachable): ``Nack`` (redelivered) after a short pause;
 - anything else (a bug): logged with its id and traceback; ``Nack`` for the first
   ``MAX_FAILURES - 1`` times the same message fails, ``Drop`` after that.
+
+A message that fedora-messaging cannot even decode never reaches the callback:
+:func:`harden` makes fedora-messaging drop it with a line naming it (:mod:`trigger.decoding`).
+Every message handled gets one INFO line: its jobs, or why it has none. Values taken from a
+message are logged with ``%r`` or :func:`~trigger.logsafe.escape`, never raw.
 """
 
 from __future__ import annotations
@@ -23,16 +28,26 @@ from typing import Any
 from fedora_messaging import config as fm_config
 from fedora_messaging.exceptions import Drop, Nack
 
+from . import decoding, logsafe
 from .config import Settings, settings_from_mapping
 from .errors import MalformedMessage, TransientError
-from .service import Trigger
+from .ledger import Job
+from .logsafe import escape
+from .service import Handled, Trigger
 
-__all__ = ["Consumer"]
+__all__ = ["Consumer", "harden"]
 
 log = logging.getLogger(__name__)
 MAX_FAILURES = 3
 PRUNE_EVERY = 10000  # messages between two prunings of old message ids and dedup slots
 TRANSIENT_PAUSE = 0.5  # s: a locked database or a backend restart is not over at once
+
+
+def harden() -> None:
+    """Ready this process to consume: undecodable messages dropped, not fatal; log lines
+    escaped; the trigger's INFO lines shown. Call it once fedora-messaging set up logging."""
+    decoding.install()
+    logsafe.install()
 
 
 class Consumer:
@@ -41,6 +56,9 @@ class Consumer:
     def __init__(self, settings: Settings | None = None, trigger: Trigger | None = None) -> None:
         if trigger is None:
             if settings is None:
+                # Built by `fedora-messaging consume --callback trigger.consumer:Consumer`,
+                # which set up logging already (`checkline trigger consume` hardens itself).
+                harden()
                 section = fm_config.conf["consumer_config"].get("checkline", {})
                 settings = settings_from_mapping(section, "consumer_config.checkline")
             trigger = Trigger(settings)
@@ -55,36 +73,30 @@ class Consumer:
         try:
             handled = self.trigger.handle(message)
         except MalformedMessage as err:
-            log.warning("message %s dropped: %s", msg_id, err)
+            log.warning("message %r dropped: %s", msg_id, escape(err))
             raise Drop() from err
         except TransientError as err:
-            log.warning("message %s not recorded, will come again: %s", msg_id, err)
+            log.warning("message %r not recorded, will come again: %s", msg_id, escape(err))
             time.sleep(TRANSIENT_PAUSE)
             raise Nack() from err
         except Exception as err:
             failures = self._failed(str(msg_id))
-            log.exception("message %s failed (%d/%d)", msg_id, failures, MAX_FAILURES)
+            log.exception("message %r failed (%d/%d)", msg_id, failures, MAX_FAILURES)
             if failures >= MAX_FAILURES:
-                log.error("message %s dropped after %d failures", msg_id, failures)
+                log.error("message %r dropped after %d failures", msg_id, failures)
                 raise Drop() from err
             time.sleep(TRANSIENT_PAUSE)
             raise Nack() from err
         self._handled += 1
         if self._handled % PRUNE_EVERY == 0:
             self._prune()
-        if handled.outcome.created:
-            log.info(
-                "message %s: %d job(s) recorded (%s)",
-                msg_id,
-                len(handled.outcome.created),
-                ", ".join(f"{j['taskname']}/{j['arch']}" for j in handled.outcome.created),
-            )
+        log.info("message %r (%r): %s", msg_id, getattr(message, "topic", None), summary(handled))
 
     def _prune(self) -> None:
         try:
             slots, ids = self.trigger.ledger.prune(self.trigger.settings.message_retention)
         except TransientError as err:  # the next pruning will do it
-            log.warning("ledger not pruned: %s", err)
+            log.warning("ledger not pruned: %s", escape(err))
             return
         log.info("ledger pruned: %d expired dedup slots, %d old message ids", slots, ids)
 
@@ -94,3 +106,22 @@ class Consumer:
         while len(self._failures) > 10000:  # bounded: only recent failures matter
             self._failures.popitem(last=False)
         return count
+
+
+def summary(handled: Handled) -> str:
+    """What a message did, for its log line: its item and the jobs recorded or held back."""
+    event, outcome = handled.event, handled.outcome
+    if event is None:
+        return "schedules nothing"
+    if outcome.redelivered:
+        return f"{event['item_type']} {event['item']!r}: seen before, nothing recorded"
+    done = f"{len(outcome.created)} job(s) recorded" + _tasks(outcome.created)
+    if outcome.duplicates:
+        done += f", {len(outcome.duplicates)} within the dedup window" + _tasks(outcome.duplicates)
+    return f"{event['item_type']} {event['item']!r}: {done}"
+
+
+def _tasks(jobs: list[Job]) -> str:
+    if not jobs:
+        return ""
+    return " (" + escape(", ".join(f"{job['taskname']}/{job['arch']}" for job in jobs)) + ")"

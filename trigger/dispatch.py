@@ -18,7 +18,8 @@ import time
 
 from .backends.base import Backend
 from .errors import BackendError, TransientError
-from .ledger import ACTIVE, JobStatus, Ledger, public
+from .ledger import ACTIVE, Job, JobStatus, Ledger, public
+from .logsafe import escape
 
 __all__ = ["Dispatcher"]
 
@@ -57,25 +58,48 @@ class Dispatcher:
                 try:
                     job = self.ledger.claim_next(self.lease)
                 except TransientError as err:
-                    log.warning("cannot read the ledger: %s", err)
+                    log.warning("cannot read the ledger: %s", escape(err))
                     return submitted
                 if job is None:
                     self.backend_down = False
                     return submitted
                 try:
-                    token = self.backend.submit(public(job))
+                    token = self._adopt(job) or self.backend.submit(public(job))
                 except TransientError as err:
-                    log.warning("backend %s: job %s waits: %s", self.backend.name, job["uuid"], err)
+                    log.warning(
+                        "backend %s: job %s waits: %s", self.backend.name, job["uuid"], escape(err)
+                    )
                     self.ledger.mark_submit_failed(job["uuid"], str(err), retry=True)
                     self.backend_down = True
                     return submitted
                 except BackendError as err:
-                    log.error("backend %s refused job %s: %s", self.backend.name, job["uuid"], err)
+                    log.error(
+                        "backend %s refused job %s: %s", self.backend.name, job["uuid"], escape(err)
+                    )
                     self.ledger.mark_submit_failed(job["uuid"], str(err), retry=False)
                     continue
                 self.ledger.mark_submitted(job["uuid"], token, self.backend.info_url(token))
                 submitted += 1
         return submitted
+
+    def _adopt(self, job: Job) -> str | None:
+        """The token of an earlier submission of ``job`` that landed, if any.
+
+        A job claimed before (``attempts`` > 1) may have reached the backend just before
+        the process that submitted it died, its lease then running out: submitting it again
+        would make a second build that the master refuses (duplicate uuid).
+        """
+        if job["attempts"] <= 1:
+            return None
+        token = self.backend.find(public(job))
+        if token is not None:
+            log.warning(
+                "backend %s already holds job %s (an earlier submission landed): adopted %r",
+                self.backend.name,
+                job["uuid"],
+                token,
+            )
+        return token
 
     def reconcile(self) -> int:
         """Update SUBMITTED/RUNNING jobs from the backend; return how many changed."""
@@ -84,7 +108,7 @@ class Dispatcher:
         try:
             statuses = self.backend.status_many([job["token"] for job in jobs])
         except TransientError as err:
-            log.warning("backend %s: no status now: %s", self.backend.name, err)
+            log.warning("backend %s: no status now: %s", self.backend.name, escape(err))
             return changed
         for job in jobs:
             status = statuses.get(job["token"])

@@ -40,6 +40,19 @@ class Backend(abc.ABC):
             BackendError: this job can never be submitted.
         """
 
+    def find(self, job: Mapping[str, Any]) -> str | None:
+        """The token of what the backend already holds for ``job`` (same uuid), or None.
+
+        The dispatcher asks before it submits a job again whose earlier claim ran out: the
+        earlier submission may have landed before the process that made it died, and a
+        second one would be refused as a duplicate uuid. A backend that cannot tell answers
+        None (the job is submitted again).
+
+        Raises:
+            TransientBackendError: the backend cannot answer now (the job waits).
+        """
+        return None
+
     @abc.abstractmethod
     def status(self, token: str) -> JobStatus | None:
         """Where the job is, or None when the backend does not know."""

@@ -23,8 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
+
+from checkline.secrets import Secret, reveal
 
 from ..errors import BackendError, TransientBackendError
 from ..ledger import JobStatus
@@ -36,6 +39,8 @@ __all__ = ["BuildbotBackend"]
 # CANCELLED 6.
 RAN_TO_THE_END = (0, 1, 2)
 RETRY = 5
+#: The build properties by which master.cfg says it refused a job (see ``job_status``).
+REFUSAL_PROPERTIES = "property=duplicate_uuid&property=job_refused"
 
 
 def job_status(request: Mapping[str, Any], builds: list[dict[str, Any]]) -> JobStatus:
@@ -48,8 +53,10 @@ def job_status(request: Mapping[str, Any], builds: list[dict[str, Any]]) -> JobS
             # The worker was lost: Buildbot puts the request back in the queue and runs it
             # again; the job is not over.
             return JobStatus.SUBMITTED
-        if (build.get("properties") or {}).get("duplicate_uuid"):
-            # master.cfg refused it: another job already has this uuid's artifacts.
+        properties = build.get("properties") or {}
+        if properties.get("duplicate_uuid") or properties.get("job_refused"):
+            # master.cfg refused it: another job already has this uuid's artifacts, or its
+            # properties cannot make a job (a NUL in the item, say). Never FINISHED.
             return JobStatus.CRASHED
         return JobStatus.FINISHED if build.get("results") in RAN_TO_THE_END else JobStatus.CRASHED
     if request.get("complete"):  # cancelled before it started
@@ -66,7 +73,7 @@ class BuildbotBackend(Backend):
         scheduler: str = "force",
         timeout: float = 30.0,
         session: requests.Session | None = None,
-        login: tuple[str, str] | None = None,
+        login: tuple[str, Secret | str] | None = None,
     ) -> None:
         self.url = url.rstrip("/") + "/"
         self.scheduler = scheduler
@@ -83,7 +90,9 @@ class BuildbotBackend(Backend):
             return
         try:
             response = self.session.get(
-                f"{self.url}auth/login", auth=self.login, timeout=self.timeout
+                f"{self.url}auth/login",
+                auth=(self.login[0], reveal(self.login[1])),
+                timeout=self.timeout,
             )
         except requests.RequestException as err:
             raise TransientBackendError(f"Buildbot at {self.url} did not answer: {err}") from err
@@ -151,7 +160,11 @@ class BuildbotBackend(Backend):
             "taskname": str(job["taskname"]),
             "arch": str(job["arch"]),
             "uuid": str(job["uuid"]),
-            "reason": f"checkline: {job['taskname']} on {job['item_type']} {job['item']}",
+            # The uuid in the reason: ``find`` looks the job's buildset up by it.
+            "reason": (
+                f"checkline job {job['uuid']}: {job['taskname']} on {job['item_type']} "
+                f"{job['item']}"
+            ),
         }
         data = self._call(f"forceschedulers/{self.scheduler}", "force", params)
         try:
@@ -161,11 +174,32 @@ class BuildbotBackend(Backend):
             raise BackendError(f"Buildbot force: unexpected answer {data!r}") from err
         return str(brid)
 
+    def find(self, job: Mapping[str, Any]) -> str | None:
+        """The newest build request of a buildset whose reason names the job's uuid.
+
+        Buildbot filters buildsets by ``reason__contains`` in SQL; builds are not searched by
+        property, as their properties are not in a column.
+        """
+        uuid = str(job["uuid"])
+        query = urlencode(
+            {"reason__contains": f"checkline job {uuid}", "field": ["bsid", "reason"]}, doseq=True
+        )
+        found = self._get(f"buildsets?{query}")
+        bsids = sorted(int(bs["bsid"]) for bs in found.get("buildsets") or [])
+        for bsid in reversed(bsids):
+            held = self._get(
+                f"buildrequests?buildsetid={bsid}&field=buildrequestid&field=buildsetid"
+            )
+            brids = sorted(int(r["buildrequestid"]) for r in held.get("buildrequests") or [])
+            if brids:
+                return str(brids[-1])
+        return None
+
     def status(self, token: str) -> JobStatus | None:
         requests_ = self._get(f"buildrequests/{int(token)}").get("buildrequests") or []
         if not requests_:
             return None
-        path = f"buildrequests/{int(token)}/builds?property=duplicate_uuid"
+        path = f"buildrequests/{int(token)}/builds?{REFUSAL_PROPERTIES}"
         builds = self._get(path).get("builds") or []
         return job_status(requests_[0], builds)
 
@@ -177,7 +211,7 @@ class BuildbotBackend(Backend):
             return {}
         since = f"buildrequestid__ge={brids[0]}"
         found = self._get(f"buildrequests?{since}").get("buildrequests") or []
-        built = self._get(f"builds?{since}&property=duplicate_uuid").get("builds") or []
+        built = self._get(f"builds?{since}&{REFUSAL_PROPERTIES}").get("builds") or []
         requests_by_id = {r["buildrequestid"]: r for r in found}
         builds_by_request: dict[int, list[dict[str, Any]]] = {}
         for build in sorted(built, key=lambda b: b["buildid"]):

@@ -24,7 +24,7 @@ from trigger_bus import free_port, wait_for
 from trigger.backends.buildbot import BuildbotBackend
 from trigger.dispatch import Dispatcher
 from trigger.errors import BackendError, TransientBackendError
-from trigger.ledger import JobStatus, Ledger
+from trigger.ledger import JobStatus, Ledger, public
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[3]
@@ -216,3 +216,37 @@ def test_cancel_a_waiting_request(master: Master) -> None:
     assert backend.status(token) == JobStatus.SUBMITTED
     backend.cancel(token)
     wait_status(backend, token, JobStatus.CRASHED)
+
+
+def test_find_names_the_request_of_a_uuid(master: Master) -> None:
+    """Assert ``find`` gives the build request of a submitted uuid and None for another."""
+    backend = BuildbotBackend(master.url)
+    the_job = job(arch="ppc64le")  # its worker never connects: the request stays queued
+    token = backend.submit(the_job)
+    assert backend.find(the_job) == token
+    assert backend.find(job()) is None
+    backend.cancel(token)
+
+
+def test_submission_that_landed_before_a_crash_is_adopted(master: Master, tmp_path: Path) -> None:
+    """Assert a job Buildbot took just before the dispatcher died (its claim then ran out) is
+    adopted by the next pass, not submitted again and refused as a duplicate uuid."""
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    backend = BuildbotBackend(master.url)
+    ledger.record("m1", [job(arch="ppc64le")])
+    claimed = ledger.claim_next(lease=0)  # a dispatcher claims it, submits it...
+    assert claimed is not None
+    token = backend.submit(public(claimed))  # ...and dies before the ledger records it
+    dispatcher = Dispatcher(ledger, backend, lease=0)
+    assert dispatcher.submit_pending() == 1
+    [row] = ledger.list()
+    assert (row["status"], row["token"]) == ("SUBMITTED", token)
+    uuid_ = claimed["uuid"]
+    sets = requests.get(
+        f"{master.url}api/v2/buildsets",
+        params={"reason__contains": uuid_},
+        timeout=10,
+    ).json()["buildsets"]
+    assert len(sets) == 1  # one build request for the uuid, never two
+    backend.cancel(token)
+    ledger.dispose()

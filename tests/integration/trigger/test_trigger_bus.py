@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +13,7 @@ from typing import Any
 
 import pika
 import publish
+import pytest
 from fedora_messaging.message import Message
 from trigger_bus import Bus, ConsumerProcess, PrivateRabbit, wait_for
 
@@ -250,3 +253,195 @@ def test_two_consumers_share_queue_and_ledger(
     assert len(items) == 150 == len(set(items))
     for consumer in (first, second):  # both did part of the work
         assert consumer.logs().count("Successfully consumed message") > 10
+
+
+# -- undecodable and hostile messages --------------------------------------------------------
+
+TOPIC = "org.fedoraproject.prod.buildsys.build.state.change"
+
+
+def koji_raw(n: int, **overrides: Any) -> tuple[bytes, dict[str, Any]]:
+    """Build ``pkg<n>`` as the bytes and headers fedora-messaging sends; ``overrides`` replace
+    body keys."""
+    message = koji_build(n)
+    body = {**message.body, **overrides}
+    return json.dumps(body).encode(), dict(message._properties.headers)
+
+
+def lines_naming(consumer: ConsumerProcess, msg_id: str, *words: str) -> list[str]:
+    """The consumer's log lines naming ``msg_id`` as it is logged (escaped, ``%r``) and every
+    one of ``words``."""
+    return [
+        line
+        for line in consumer.logs().splitlines()
+        if repr(msg_id) in line and all(word in line for word in words)
+    ]
+
+
+def poison(kind: str) -> tuple[bytes, dict[str, Any], str, str]:
+    """A message fedora-messaging cannot turn into a Message: body, headers, content
+    encoding, and what the drop line must say about it."""
+    body, headers = koji_raw(900)
+    if kind == "unknown-encoding":
+        return body, headers, "x-bogus", "content_encoding 'x-bogus'"
+    if kind == "schema-header-list":
+        listed = {**headers, "fedora_messaging_schema": [headers["fedora_messaging_schema"]]}
+        return body, listed, "utf-8", "fedora_messaging_schema"
+    if kind == "nested-100000-deep":
+        return b"[" * 100_000 + b"]" * 100_000, headers, "utf-8", "nested too deep"
+    assert kind == "refused-by-schema"
+    return koji_raw(900, name=1)[0], headers, "utf-8", "name: 1 is not of type 'string'"
+
+
+POISONS = ["unknown-encoding", "schema-header-list", "nested-100000-deep", "refused-by-schema"]
+
+
+def publish_poison(bus: Bus, kind: str) -> tuple[str, str]:
+    """Publish one poison message of ``kind``; its id and the reason its drop line names."""
+    body, headers, encoding, reason = poison(kind)
+    msg_id = bus.publish_raw(
+        TOPIC, body, headers, message_id=f"poison-{kind}", content_encoding=encoding
+    )
+    return msg_id, reason
+
+
+@pytest.mark.parametrize("kind", POISONS)
+def test_undecodable_message_is_dropped_and_the_next_consumed(
+    bus: Bus, make_consumer: Callable[..., ConsumerProcess], kind: str
+) -> None:
+    """Assert a message fedora-messaging cannot decode is dropped with one line naming its id
+    and why; the consumer lives on and takes the next message."""
+    consumer = make_consumer(bus, RULES)
+    consumer.start()
+    msg_id, reason = publish_poison(bus, kind)
+    bus.publish(koji_build(1))
+    consumer.wait_drained(1, timeout=60)
+    assert consumer.alive()
+    assert job_items(consumer) == ["pkg1-1.0-1.fc42"]
+    assert bus.queue_depth()[0] == 0
+    assert len(lines_naming(consumer, msg_id, "dropped", reason)) == 1, consumer.logs()[-3000:]
+
+
+def test_fedora_messaging_cli_drops_undecodable_messages(
+    bus: Bus, make_consumer: Callable[..., ConsumerProcess]
+) -> None:
+    """Assert under `fedora-messaging consume --callback trigger.consumer:Consumer` too, every
+    undecodable message is dropped with a line naming it, and the message after it consumed."""
+    consumer = make_consumer(bus, RULES)
+    consumer.fedora_messaging_cli = True
+    consumer.start()
+    dropped = []
+    for n, kind in enumerate(POISONS):
+        dropped.append(publish_poison(bus, kind))
+        bus.publish(koji_build(n))
+    consumer.wait_drained(len(POISONS), timeout=60)
+    assert consumer.alive()
+    assert sorted(job_items(consumer)) == sorted(f"pkg{n}-1.0-1.fc42" for n in range(4))
+    assert bus.queue_depth()[0] == 0
+    for msg_id, reason in dropped:
+        assert len(lines_naming(consumer, msg_id, "dropped", reason)) == 1, msg_id
+
+
+def test_newlines_in_message_values_forge_no_log_line(
+    bus: Bus, make_consumer: Callable[..., ConsumerProcess]
+) -> None:
+    """Assert newlines in a message id, a topic and a body value are logged escaped: no line
+    of the log is one the sender wrote."""
+    consumer = make_consumer(bus, RULES)
+    consumer.start()
+    by_id = koji_build(1)
+    by_id.id = "abc\nFORGED line from an id"
+    bus.publish(by_id, prefix="org.fedoraproject.prod.x\nFORGED line from a topic.")
+    body, headers = koji_raw(2, name="pkg2\nFORGED line from a name")
+    bus.publish_raw(TOPIC, body, headers, message_id="by-name")
+    bad, headers = koji_raw(3, name=3)
+    bus.publish_raw(TOPIC, bad, headers, message_id="def\nFORGED line from a dropped id")
+    bus.publish(koji_build(4))
+    consumer.wait_drained(3, timeout=60)
+    assert len(job_items(consumer)) == 3
+    logs = consumer.logs()
+    assert not [line for line in logs.splitlines() if line.lstrip().startswith("FORGED")]
+    assert lines_naming(consumer, "abc\nFORGED line from an id", "1 job(s) recorded")
+    assert lines_naming(consumer, "def\nFORGED line from a dropped id", "dropped")
+
+
+def test_lone_surrogate_is_dropped_with_one_line_no_traceback(
+    bus: Bus, make_consumer: Callable[..., ConsumerProcess]
+) -> None:
+    """Assert a body holding a lone surrogate (valid JSON, not storable text) is dropped at
+    once, with one line naming its id and the field, no traceback and no retries."""
+    consumer = make_consumer(bus, RULES)
+    consumer.start()
+    body, headers = koji_raw(1, name="pkg\udcff")  # json.dumps writes it as "\udcff"
+    assert b'"pkg\\udcff"' in body
+    bus.publish_raw(TOPIC, body, headers, message_id="surrogate-1")
+    bus.publish(koji_build(2))
+    consumer.wait_drained(1, timeout=60)
+    assert consumer.alive()
+    assert job_items(consumer) == ["pkg2-1.0-1.fc42"]
+    assert bus.queue_depth()[0] == 0
+    assert len(lines_naming(consumer, "surrogate-1")) == 1, consumer.logs()[-3000:]
+    assert len(lines_naming(consumer, "surrogate-1", "dropped", "name")) == 1
+    assert "Traceback" not in consumer.logs()
+
+
+def test_each_message_logs_one_line_with_its_jobs(
+    bus: Bus, make_consumer: Callable[..., ConsumerProcess]
+) -> None:
+    """Assert the consumer logs, for each message, the jobs it recorded, the ones the dedup
+    window held back, or that it saw the message before."""
+    consumer = make_consumer(bus, RULES)
+    consumer.start()
+    first = koji_build(1)
+    first.id = "jobs-first"
+    again = koji_build(1)  # the same build, another message: within the dedup window
+    again.id = "jobs-again"
+    for message in (first, again, first):
+        bus.publish(message)
+    consumer.wait_drained(2, timeout=60)
+    wait_for(lambda: len(lines_naming(consumer, "jobs-first")) >= 2, 10, "two lines")
+    assert lines_naming(
+        consumer, "jobs-first", "'pkg1-1.0-1.fc42'", "1 job(s) recorded (dummy/x86_64)"
+    )
+    assert lines_naming(consumer, "jobs-again", "0 job(s) recorded", "1 within the dedup window")
+    assert lines_naming(consumer, "jobs-first", "seen before")
+
+
+def test_dropped_messages_kept_by_a_dead_letter_policy(
+    bus: Bus, make_consumer: Callable[..., ConsumerProcess]
+) -> None:
+    """Assert the README's recipe: with a dead-letter policy on the trigger's queue, every
+    message the consumer drops (undecodable, or refused by its schema) is kept, whole, in the
+    dead-letter queue for an operator to inspect, and the valid one is consumed."""
+    if not shutil.which("rabbitmqctl"):
+        pytest.skip("!!! rabbitmqctl is not installed: the dead-letter test DID NOT RUN !!!")
+    policy, dead = f"{bus.queue}-dlx", f"{bus.exchange}.dead"
+    channel = bus.channel()
+    channel.exchange_declare(dead, exchange_type="fanout", durable=False, auto_delete=True)
+    channel.queue_declare(dead, durable=False, auto_delete=False)
+    channel.queue_bind(dead, dead)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_policy", policy, f"^{bus.queue}$",
+         json.dumps({"dead-letter-exchange": dead}), "--apply-to", "queues"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    try:
+        consumer = make_consumer(bus, RULES)
+        consumer.start()
+        dropped = [
+            publish_poison(bus, kind)[0] for kind in ("unknown-encoding", "refused-by-schema")
+        ]
+        bus.publish(koji_build(1))
+        consumer.wait_drained(1, timeout=60)
+        assert job_items(consumer) == ["pkg1-1.0-1.fc42"]
+        kept = []
+        for _ in dropped:
+            method, properties, _body = bus.channel().basic_get(dead, auto_ack=True)
+            assert method is not None, "a dropped message is not in the dead-letter queue"
+            assert properties.headers["x-death"][0]["reason"] == "rejected"
+            kept.append(properties.message_id)
+        assert sorted(kept) == sorted(dropped)
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "clear_policy", policy], check=False,
+                       capture_output=True, timeout=60)  # fmt: skip
+        bus.channel().queue_delete(dead)

@@ -159,15 +159,26 @@ class Bus:
             message._properties,
         )
 
-    def publish_raw(self, topic: str, body: bytes, headers: dict[str, Any] | None = None) -> None:
+    def publish_raw(
+        self,
+        topic: str,
+        body: bytes,
+        headers: dict[str, Any] | None = None,
+        *,
+        message_id: str | None = None,
+        content_encoding: str = "utf-8",
+    ) -> str:
+        """Publish bytes as they are, with the AMQP properties given; the message id."""
+        message_id = message_id or str(uuid.uuid4())
         properties = pika.BasicProperties(
             content_type="application/json",
-            content_encoding="utf-8",
+            content_encoding=content_encoding,
             delivery_mode=2,
             headers=headers,
-            message_id=str(uuid.uuid4()),
+            message_id=message_id,
         )
         self.channel().basic_publish(self.exchange, topic, body, properties)
+        return message_id
 
     def queue_depth(self) -> tuple[int, int]:
         """(ready messages, consumers) of the test's queue; (-1, 0) when it cannot tell."""
@@ -305,6 +316,9 @@ class ConsumerProcess:
         """Until ``messages`` message ids are in the ledger and the queue is empty."""
 
         def drained() -> bool:
+            if not self.alive():  # fail now, not at the timeout
+                code = self.proc.returncode if self.proc else None
+                raise AssertionError(f"consumer exited {code}")
             ready, _ = self.bus.queue_depth()
             return ready == 0 and self.count("messages") >= messages
 

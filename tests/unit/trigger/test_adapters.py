@@ -146,3 +146,72 @@ def test_find_adapter_by_suffix(topic: str, schema_topic: str | None) -> None:
     assert (adapter.schema.topic if adapter else None) == schema_topic
     if schema_topic:
         assert ADAPTERS[schema_topic] is adapter
+
+
+BODHI_TOPIC = "bodhi.update.status.testing.koji-build-group.build.complete"
+
+
+def _without(body: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != key}
+
+
+@pytest.mark.parametrize(
+    ("topic", "body", "error"),
+    [
+        (
+            BODHI_TOPIC,
+            {**bodhi_update().body, "update": {**bodhi_update().body["update"], "builds": [1]}},
+            "update.builds[0]: 1 is not of type 'object'",
+        ),
+        ("buildsys.build.state.change", koji_build(name=1).body, "name: 1 is not of type 'string'"),
+        (
+            "buildsys.build.state.change",
+            _without(koji_build().body, "name"),
+            "body: 'name' is a required property",
+        ),
+    ],
+)
+def test_schema_refusal_names_the_field(topic: str, body: dict[str, Any], error: str) -> None:
+    """Assert a body its schema refuses is reported with where in the body and why."""
+    with pytest.raises(MalformedMessage) as raised:
+        adapt(Message(body=body, topic=topic))
+    assert str(raised.value).endswith(f"refuses the body: {error}")
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        (koji_build(name="pkg\udcff"), r"name: 'pkg\\udcff' holds a lone surrogate"),
+        (
+            Message(body=koji_build(owner="\udcff").body, topic="buildsys.build.state.change"),
+            r"owner: '\\udcff' holds a lone surrogate",
+        ),
+        (koji_build(name="pkg\x00"), r"name: 'pkg\\x00' holds a NUL character"),
+        (
+            bodhi_update(nvrs=("a-1-1.fc42", "b\udcff-1-1.fc42")),
+            r"update.builds\[1\].nvr: 'b\\udcff-1-1.fc42' holds a lone surrogate",
+        ),
+    ],
+)
+def test_text_no_ledger_stores_is_malformed(message: Any, error: str) -> None:
+    """Assert a body string holding a lone surrogate or a NUL is refused, naming its field:
+    the ledger could not store it and would fail on it again at every delivery."""
+    with pytest.raises(MalformedMessage, match=error):
+        adapt(message)
+
+
+def test_message_id_no_ledger_stores_is_malformed() -> None:
+    """Assert a message id holding a NUL, or bytes (not UTF-8 on the wire), is refused."""
+    for msg_id, error in ((b"\xff", "bytes that are not UTF-8"), ("a\x00b", "a NUL character")):
+        message = koji_build()
+        message.id = msg_id
+        with pytest.raises(MalformedMessage, match=error):
+            adapt(message)
+
+
+@pytest.mark.parametrize("name", ["pkg\nFORGED", "pkg\r", "pkg\n"])
+def test_item_no_job_can_run_is_malformed(name: str) -> None:
+    """Assert an item with a line break is refused by the trigger, as the master and the
+    runner would refuse every job of it (a build that crashed, recorded FINISHED before)."""
+    with pytest.raises(MalformedMessage, match="contains a NUL or line break: no job can run it"):
+        adapt(koji_build(name=name))

@@ -75,7 +75,7 @@ def test_force_request_and_token(server: Server) -> None:
     assert body["params"] == {
         "builderNames": ["x86_64"],
         **JOB,
-        "reason": "checkline: dummy on koji_build x-1-1",
+        "reason": f"checkline job {JOB['uuid']}: dummy on koji_build x-1-1",
     }
     assert backend.info_url("42") == f"{server.url}#/buildrequests/42"
 
@@ -125,6 +125,13 @@ def test_answers_map_to_errors(
             [{"complete": True, "results": 2, "properties": {"duplicate_uuid": [True, "x"]}}],
             JobStatus.CRASHED,
         ),
+        # the master refused its properties (a NUL in the item): never FINISHED, whatever
+        # result an older master.cfg gave the build
+        (
+            {"complete": True},
+            [{"complete": True, "results": 2, "properties": {"job_refused": ["item", "x"]}}],
+            JobStatus.CRASHED,
+        ),
     ],
 )
 def test_status(
@@ -135,7 +142,7 @@ def test_status(
     assert BuildbotBackend(server.url).status("42") == expected
     assert [path for _, path, _ in server.requests] == [
         "/api/v2/buildrequests/42",
-        "/api/v2/buildrequests/42/builds?property=duplicate_uuid",
+        "/api/v2/buildrequests/42/builds?property=duplicate_uuid&property=job_refused",
     ]
 
 
@@ -170,5 +177,5 @@ def test_status_many_two_requests_for_all(server: Server) -> None:
     }
     assert [path for _, path, _ in server.requests] == [
         "/api/v2/buildrequests?buildrequestid__ge=40",
-        "/api/v2/builds?buildrequestid__ge=40&property=duplicate_uuid",
+        "/api/v2/builds?buildrequestid__ge=40&property=duplicate_uuid&property=job_refused",
     ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,18 @@ RULES = [
 @pytest.fixture(autouse=True)
 def no_pause(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(consumer_module, "TRANSIENT_PAUSE", 0)
+
+
+@pytest.fixture(autouse=True)
+def process_kept(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Undo what Consumer() does to the process (trigger.consumer.harden) after each test."""
+    from fedora_messaging.twisted import consumer as fm_consumer
+
+    monkeypatch.setattr(fm_consumer, "get_message", fm_consumer.get_message)
+    ours = logging.getLogger("trigger")
+    level = ours.level
+    yield
+    ours.setLevel(level)
 
 
 def make_consumer(tmp_path: Path, backend: Any = None, busy_timeout: float = 30) -> Consumer:
@@ -61,7 +75,7 @@ def test_malformed_and_unknown_are_dropped(
     ):
         with pytest.raises(Drop):
             consumer(msg)
-        assert f"message {msg.id} dropped" in caplog.text
+        assert f"message {msg.id!r} dropped" in caplog.text
     assert consumer.trigger.ledger.list() == []
 
 
@@ -96,9 +110,9 @@ def test_bug_nacks_then_drops(
         consumer(msg)
     with pytest.raises(Drop):
         consumer(msg)
-    assert f"message {msg.id} failed (1/3)" in caplog.text
+    assert f"message {msg.id!r} failed (1/3)" in caplog.text
     assert "ZeroDivisionError: a bug" in caplog.text
-    assert f"message {msg.id} dropped after 3 failures" in caplog.text
+    assert f"message {msg.id!r} dropped after 3 failures" in caplog.text
 
 
 def test_jobs_reach_the_backend(tmp_path: Path) -> None:
@@ -148,3 +162,90 @@ def test_consumer_prunes_now_and_then(tmp_path: Path, monkeypatch: pytest.Monkey
     for n in range(5):
         consumer(koji_build(build_id=n, name=f"p{n}"))
     assert calls == [7 * 86400.0, 7 * 86400.0]
+
+
+def test_each_message_logs_one_line_with_its_jobs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Assert every message handled gets one INFO line: its item and jobs, the jobs the dedup
+    window held back, that it was seen before, or that it schedules nothing."""
+    caplog.set_level(logging.INFO, logger="trigger")
+    consumer = make_consumer(tmp_path)
+    first, again, building = koji_build(), koji_build(), koji_build(new=0)
+    for message in (first, again, first, building):
+        consumer(message)
+    lines = [r.getMessage() for r in caplog.records if r.name == "trigger.consumer"]
+    topic = "'buildsys.build.state.change'"
+    item = "koji_build 'python-requests-2.32.3-1.fc42'"
+    assert lines == [
+        f"message {first.id!r} ({topic}): {item}: "
+        "2 job(s) recorded (dummy/x86_64, nvr-sanity/x86_64)",
+        f"message {again.id!r} ({topic}): {item}: "
+        "0 job(s) recorded, 2 within the dedup window (dummy/x86_64, nvr-sanity/x86_64)",
+        f"message {first.id!r} ({topic}): {item}: seen before, nothing recorded",
+        f"message {building.id!r} ({topic}): schedules nothing",
+    ]
+
+
+def test_untrusted_values_are_logged_escaped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Assert a newline in a message id, a topic or an item never reaches a log line raw."""
+    caplog.set_level(logging.INFO, logger="trigger")
+    consumer = make_consumer(tmp_path)
+    refused = koji_build(name="pkg\nFORGED name")
+    refused.id = "a\nFORGED id"
+    dropped = Message(body={"a": 1}, topic="wiki\nFORGED topic")
+    dropped.id = "b\nFORGED id"
+    with pytest.raises(Drop):  # a line break in its item: no job could run it
+        consumer(refused)
+    with pytest.raises(Drop):
+        consumer(dropped)
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("trigger")]
+    assert len(lines) == 2
+    assert not [line for line in lines if "\n" in line]
+    assert "'a\\nFORGED id'" in lines[0] and "'pkg\\nFORGED name-2.32.3-1.fc42'" in lines[0]
+    assert "'b\\nFORGED id'" in lines[1] and "'wiki\\nFORGED topic'" in lines[1]
+
+
+def test_lone_surrogate_is_dropped_at_once_without_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Assert a body string holding a lone surrogate is dropped on its first delivery, with
+    one line naming the message and the field, no traceback: it is malformed, not a bug."""
+    consumer = make_consumer(tmp_path)
+    msg = koji_build(name="pkg\udcff")
+    with pytest.raises(Drop):
+        consumer(msg)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"message {msg.id!r} dropped: 'buildsys.build.state.change': "
+        "name: 'pkg\\udcff' holds a lone surrogate"
+    ]
+    assert not [r for r in caplog.records if r.exc_info]
+    assert consumer.trigger.ledger.list() == []
+
+
+def test_consumer_built_by_fedora_messaging_hardens_the_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Assert Consumer() (as `fedora-messaging consume --callback` makes it) makes
+    fedora-messaging's consumer decode through trigger.decoding and escape its log lines."""
+    from fedora_messaging import config as fm_config
+    from fedora_messaging import message as fm_message
+    from fedora_messaging.twisted import consumer as fm_consumer
+
+    from trigger import decoding
+    from trigger.logsafe import EscapingFilter
+
+    handler = logging.StreamHandler()
+    monkeypatch.setattr(logging.getLogger(), "handlers", [handler])  # what setup_logging made
+    monkeypatch.setattr(fm_consumer, "get_message", fm_message.get_message)
+    logging.getLogger("trigger").setLevel(logging.NOTSET)  # as fedora-messaging leaves it
+    rules = tmp_path / "rules.yml"
+    rules.write_text("- {when: {item_type: koji_build}, do: [{tasks: [dummy]}]}\n")
+    section = {"db": f"sqlite:///{tmp_path / 'l.sqlite'}", "rules": str(rules), "backend": "none"}
+    monkeypatch.setitem(fm_config.conf, "consumer_config", {"checkline": section})
+    Consumer()
+    assert fm_consumer.get_message is decoding.read_message  # type: ignore[attr-defined]
+    assert [type(f) for f in handler.filters] == [EscapingFilter]
+    assert logging.getLogger("trigger").level == logging.INFO

@@ -122,6 +122,16 @@ def test_schedule_unknown_task(env: dict[str, str]) -> None:
     assert "task 'no-such-check' is not in the checks repo" in result.output
 
 
+def test_schedule_item_no_job_can_run(env: dict[str, str]) -> None:
+    """Assert an item with a line break is a usage error, recorded nowhere (the master would
+    refuse its build, which the ledger then called FINISHED)."""
+    args = ["schedule", "-i", "x-1-1\nFORGED", "-t", "koji_build", "--task", "dummy"]
+    result = run(env, "trigger", *args)
+    assert result.exit_code == 2
+    assert "item 'x-1-1\\nFORGED' contains a NUL or line break" in result.output
+    assert json.loads(run(env, "jobs", "list", "--json").output) == []
+
+
 def test_bad_config_and_rules(env: dict[str, str], tmp_path: Path) -> None:
     """Assert an unknown setting is exit 2 and unusable rules exit 1, each named."""
     bad = tmp_path / "bad.toml"
