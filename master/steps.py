@@ -14,7 +14,8 @@
   execution error) and 3 (a job error) exception. Buildbot cancels with SIGTERM first, so the
   runner records ABORTED results before it is killed.
 * **upload** the run's directory into ``<artifacts_dir>/<uuid>`` (always, even after a failure
-  or a cancel).
+  or a cancel); the master unpacks nothing that lands or points outside ``<uuid>`` (a symlink
+  a check planted is dropped, ``master.artifacts``), and the step's log names what it dropped.
 * **report** (on the master, ``master.reports``): the uploaded run into ResultsDB, with the
   artifacts URL for log links and the build's page as the group's ``ref_url`` (always).
 * **cleanup** the run's directory on the worker (once reported, and only when the upload
@@ -27,10 +28,12 @@ import os
 from typing import Any
 
 from buildbot.plugins import steps, util
-from buildbot.process import buildstep
+from buildbot.process import buildstep, remotetransfer
 from buildbot.process.results import EXCEPTION, FAILURE, SUCCESS
+from buildbot.steps.transfer import makeStatusRemoteCommand
 from twisted.internet import defer
 
+from . import artifacts
 from .jobs import (
     JOB_PROPERTIES,
     JobPropertiesError,
@@ -42,7 +45,15 @@ from .jobs import (
 from .reports import in_report_thread, report_run
 from .settings import MasterSettings
 
-__all__ = ["RUNNER_RESULTS", "CloneChecks", "ReportResults", "ReserveArtifacts", "build_factory"]
+__all__ = [
+    "RUNNER_RESULTS",
+    "ArtifactsWriter",
+    "CloneChecks",
+    "ReportResults",
+    "ReserveArtifacts",
+    "UploadArtifacts",
+    "build_factory",
+]
 
 #: The runner's exit codes (runner.executor.ExitCode) as build results.
 RUNNER_RESULTS = {0: SUCCESS, 100: FAILURE, 2: EXCEPTION, 3: EXCEPTION}
@@ -71,9 +82,12 @@ class ReserveArtifacts(buildstep.BuildStep):  # type: ignore[misc]
             job = job_from_properties(props)
             path = artifacts_path(self.artifacts_dir, job["uuid"])
         except JobPropertiesError as err:
+            # A job error, not a verdict: EXCEPTION, which the trigger's ledger records as
+            # CRASHED (a FAILURE would read as a check that ran and failed: FINISHED).
             yield self.addCompleteLog("error", f"{err}\n")
+            self.setProperty("job_refused", str(err), "ReserveArtifacts")
             self.descriptionDone = ["bad job properties"]
-            return FAILURE
+            return EXCEPTION
         request_id = self.build.requests[0].id if self.build.requests else 0
         reservation = reserve_artifacts(path, request_id)
         if reservation is Reservation.DUPLICATE:
@@ -157,6 +171,71 @@ class ReportResults(buildstep.BuildStep):  # type: ignore[misc]
         return done.result
 
 
+class ArtifactsWriter(remotetransfer.DirectoryWriter):  # type: ignore[misc]
+    """Buildbot's ``DirectoryWriter``, but the archive the worker sends is unpacked by
+    ``master.artifacts.extract_run``: nothing lands or points outside the destination, even
+    where Buildbot's ``extractall(filter='data')`` would let a crafted archive out
+    (CVE-2025-4517 on Python < 3.11.13). ``dropped``: a log line per member left out.
+
+    An archive that cannot be unpacked sets ``error`` instead of raising: raised to the worker,
+    the error never comes back (the worker fails to send the PB failure, ``AttributeError:
+    'bytes' object has no attribute '__module__'``) and the step waits forever."""
+
+    def __init__(self, destroot: str, maxsize: int | None, compress: str | None, mode: int):
+        super().__init__(destroot, maxsize, compress, mode)
+        self.dropped: list[str] = []
+        self.error: str | None = None
+
+    def remote_unpack(self) -> None:
+        try:
+            self.remote_close()
+            self.dropped = artifacts.extract_run(self.tarname, self.destroot)
+        except Exception as err:  # any of them: said in the step's log, never raised
+            self.error = f"the master could not unpack the run: {type(err).__name__}: {err}"
+        finally:
+            if os.path.exists(self.tarname):
+                os.remove(self.tarname)
+
+
+class UploadArtifacts(steps.DirectoryUpload):  # type: ignore[misc]
+    """Buildbot's ``DirectoryUpload`` of the run's folder, unpacked by :class:`ArtifactsWriter`:
+    a symlink a check planted (``-> /etc/passwd``, ``-> /etc``, ``-> ../..``) is dropped, not
+    followed and not kept, and the rest of the run is uploaded. The ``stdio`` log names every
+    link or member dropped. Nothing more runs on the worker (links travel as links: Buildbot's
+    worker tars without ``dereference``), so a build pays no extra round trip for it."""
+
+    name = "upload artifacts"
+    writer_class = ArtifactsWriter
+
+    @defer.inlineCallbacks
+    def run(self) -> Any:
+        self.checkWorkerHasCommand("uploadDirectory")
+        self.stdio_log = yield self.addLog("stdio")
+        masterdest = os.path.expanduser(self.masterdest)
+        self.descriptionDone = f"uploading {os.path.basename(self.workersrc)}"
+        writer = self.writer_class(masterdest, self.maxsize, self.compress, 0o600)
+        args = {
+            "workdir": self.workdir,
+            "writer": writer,
+            "maxsize": self.maxsize,
+            "blocksize": self.blocksize,
+            "compress": self.compress,
+            "workersrc": self.workersrc,
+        }
+        result = yield self.runTransferCommand(
+            makeStatusRemoteCommand(self, "uploadDirectory", args), writer
+        )
+        if writer.dropped:
+            yield self.stdio_log.addStdout("".join(f"{line}\n" for line in writer.dropped))
+        if writer.error is not None:
+            yield self.stdio_log.addStderr(f"{writer.error}\n")
+            if result == SUCCESS:
+                writer.purge()  # what Buildbot does with a failed upload: no partial run
+                self.descriptionDone = "upload failed"
+                return FAILURE
+        return result
+
+
 def build_factory(settings: MasterSettings) -> util.BuildFactory:
     prop = util.Property
     run_dir = util.Interpolate(f"{RUNS_DIR}/%(prop:uuid)s")
@@ -191,8 +270,7 @@ def build_factory(settings: MasterSettings) -> util.BuildFactory:
         )
     )
     factory.addStep(
-        steps.DirectoryUpload(
-            name="upload artifacts",
+        UploadArtifacts(
             workersrc=run_dir,
             masterdest=util.Interpolate(
                 os.path.join(os.path.abspath(settings.artifacts_dir), "%(prop:uuid)s")

@@ -142,12 +142,24 @@ def test_assert_duplicate_uuid_refused_and_recorded(
     assert len(results(rdb, props["uuid"])) == 1
 
 
-@pytest.mark.parametrize("bad", [{"uuid": "../../escape"}, {"taskname": "../dummy"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"uuid": "../../escape"},
+        {"taskname": "../dummy"},
+        {"item": "evil\x00-1-1.fc42"},
+        {"item": "evil-1-1.fc42\nFORGED line"},
+    ],
+)
 def test_assert_bad_properties_run_nothing(stack: BuildbotStack, bad: dict[str, str]) -> None:
+    """Assert a build whose properties make no job runs nothing and ends in EXCEPTION (a job
+    error, which the trigger records CRASHED), never a plain FAILURE that reads as FINISHED."""
     props = job(**{"taskname": "dummy", **bad})
     build = stack.wait_build(stack.force_ok(**props))
-    assert build["results"] == FAILURE, stack.log(build["buildid"], "runtask")[-1500:]
-    assert build["state_string"] == "failed bad job properties (failure)"
+    assert build["results"] == EXCEPTION, stack.log(build["buildid"], "runtask")[-1500:]
+    assert build["state_string"] == "exception bad job properties (exception)"
+    refused = stack.get(f"builds/{build['buildid']}", property="job_refused")
+    assert "build properties:" in refused["builds"][0]["properties"]["job_refused"][0]
     steps = stack.steps(build["buildid"])
     assert "runtask" not in steps
     assert all(steps[name]["results"] == 3 for name in ("upload artifacts", "report", "cleanup"))
@@ -197,3 +209,13 @@ def test_assert_cancelled_build_reports_aborted(stack: BuildbotStack, rdb: Resul
     assert build["results"] == CANCELLED
     outcomes = sorted(r["outcome"] for r in results(rdb, props["uuid"]))
     assert outcomes == ["ABORTED", "ABORTED"]
+
+
+def test_assert_login_without_users_is_a_clear_404(stack: BuildbotStack) -> None:
+    """Assert /auth/login on a master with no users answers 404 saying so, no 500, and no
+    traceback in twistd.log (Buildbot's NoAuth raises inside the resource lookup)."""
+    for auth in (None, ("someone", "anything")):
+        response = requests.get(f"{stack.url}auth/login", auth=auth, timeout=10)
+        assert response.status_code == 404, response.text
+        assert "no users" in response.text
+    assert "not implemented" not in (stack.master_dir / "twistd.log").read_text()
