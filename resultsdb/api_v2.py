@@ -3,7 +3,9 @@
 Each view parses (``parsers``), reads or writes in one transaction (``queries``, ``store``)
 and answers with the v2.0 shapes (``serializers``). Upstream's quirks are kept where clients
 may rely on them (unknown query parameters filter result data; ``limit=0`` still links a next
-page); its 500s are 4xx here (see ``parsers`` and the README).
+page); its 500s are 4xx here (see ``parsers`` and the README), and so are requests past the
+bounds ``parsers`` sets (a body's depth, a filter list's length) and text no database can
+store, before any database sees them.
 """
 
 from __future__ import annotations
@@ -21,13 +23,20 @@ from . import reads
 from .config import Settings
 from .db import Database, run_again_if_chosen_to_fail
 from .parsers import (
+    BODY_TOO_DEEP,
+    MAX_DISTINCT_ON,
     RESULTS_RESERVED,
     CreateGroupBody,
     CreateResultBody,
     CreateTestcaseBody,
     GroupsQuery,
+    RequestError,
     ResultsQuery,
     TestcasesQuery,
+    check_body_depth,
+    check_data_filters,
+    check_list,
+    unstorable,
 )
 from .publish import OutboxRelay
 from .queries import MAX_ID, MAX_OFFSET, ResultFilters, data_filter
@@ -51,6 +60,8 @@ _RE_PAGE = re.compile(r"([?&])page=([0-9]+)")
 _RE_CALLBACK = re.compile(r"([?&])callback=[^&]*&?")
 _RE_AMPERSANDS = re.compile(r"&+")
 _PLACEHOLDER = "[!@#$%^&*PLACEHOLDER*&^%$#@!]"
+#: Path parts the routes look up as text, as a message names them.
+_PATH_TEXT = {"group_id": "Group uuid", "testcase_name": "Testcase name"}
 _LANDING_MESSAGE = (
     "Everything is fine. But choose wisely, for while the true Grail will bring you life, "
     "the false Grail will take it from you."
@@ -91,6 +102,31 @@ def _validation_error(err: ValidationError) -> tuple[Response, int]:
     return jsonify({"validation_error": _validation_errors(err)}), 400
 
 
+def _refuse_unstorable(text: str, what: str) -> None:
+    problem = unstorable(text)
+    if problem is not None:
+        raise RequestError(f"{what} {problem}")
+
+
+def _check_request_text() -> None:
+    """Refuse a NUL in a query parameter (name or value) or in a path part that is looked up:
+    PostgreSQL would refuse it (a 400 naming no parameter), SQLite match nothing; either
+    way the request is wrong, so it is said before any database sees it. (No lone surrogate
+    gets here: werkzeug decodes URLs as UTF-8, replacing what is not.)"""
+    for key, value in request.args.items(multi=True):
+        _refuse_unstorable(key, f"Query parameter name {key!r}")
+        _refuse_unstorable(value, f"Query parameter {key!r}")
+    for name, value in (request.view_args or {}).items():
+        if name in _PATH_TEXT:
+            _refuse_unstorable(value, f"{_PATH_TEXT[name]} in the path")
+
+
+def _comma_list(key: str) -> list[str]:
+    """Every comma-separated part of every value of ``key``, empty ones kept (as upstream
+    reads a data filter: ``item=`` is a filter on the empty value)."""
+    return [part for value in request.args.getlist(key) for part in value.split(",")]
+
+
 def _query_args() -> dict[str, Any]:
     """``request.args`` as flask-pydantic hands it to a model: a list only when repeated."""
     return {key: values[0] if len(values) == 1 else values for key, values in request.args.lists()}
@@ -125,7 +161,12 @@ def create_api(service: Service) -> Blueprint:
         return model.model_validate(data, context={"outcomes": outcomes})
 
     def body() -> Any:
-        data = request.get_json()  # 415 for another content type, 400 for malformed JSON
+        try:
+            data = request.get_json()  # 415 for another content type, 400 for malformed JSON
+        except RecursionError:
+            # Deeper than Python's JSON reader goes (~1,000, less the stack in use): too deep.
+            raise RequestError(BODY_TOO_DEEP) from None
+        check_body_depth(data)
         if not isinstance(data, dict):
             raise BadRequest("Request body must be a JSON object")
         return data
@@ -143,7 +184,7 @@ def create_api(service: Service) -> Blueprint:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not given and isinstance(data, dict):
             given = data.get("_auth_token") or ""
-        if given != token:
+        if not isinstance(given, str) or not token.matches(given):
             raise PermissionError("a valid write token is required to write")
 
     def window(query: Any) -> tuple[int, int]:
@@ -161,13 +202,21 @@ def create_api(service: Service) -> Blueprint:
         return {"prev": prev, "next": following, "data": documents}
 
     def result_filters(query: ResultsQuery, **override: Any) -> ResultFilters:
-        data = tuple(
-            data_filter(
-                key, [part for value in request.args.getlist(key) for part in value.split(",")]
-            )
-            for key in request.args
-            if key not in RESULTS_RESERVED
-        )
+        """The filters of a results query, ``override`` replacing some (the path's group or
+        testcase). Raises RequestError when a list, or the number of data filters, is past
+        its bound (``parsers``): each is a term or a subquery of one SQL statement."""
+        keys = [key for key in request.args if key not in RESULTS_RESERVED]
+        check_data_filters(keys)
+        data = tuple(data_filter(key, _comma_list(key)) for key in keys)
+        for key, wanted in zip(keys, data, strict=True):
+            check_list(key, wanted.values)
+        for name, values in (
+            ("outcome", query.outcome),
+            ("groups", query.groups),
+            ("testcases", query.testcases),
+            ("testcases:like", query.testcases_like),
+        ):
+            check_list(name, values or ())
         filters = ResultFilters(
             since=query.since[0],
             until=query.since[1],
@@ -254,6 +303,9 @@ def create_api(service: Service) -> Blueprint:
         elif query.description_like:
             likes = [d.replace("*", "%") for d in query.description_like.split(",") if d.strip()]
         uuids = query.uuid.split(",") if query.uuid else []
+        check_list("description", descriptions)
+        check_list("description:like", likes)
+        check_list("uuid", uuids)
 
         def fetch(offset: int, limit: int) -> list[dict[str, Any]]:
             with db.read() as conn:
@@ -300,6 +352,7 @@ def create_api(service: Service) -> Blueprint:
         # Upstream ignores outcome, page, limit and _sort here.
         filters = result_filters(query, outcomes=())
         distinct_on = tuple(query.distinct_on or ())
+        check_list("_distinct_on", distinct_on, MAX_DISTINCT_ON)
         if distinct_on and not any(
             (
                 filters.testcases,
@@ -382,10 +435,12 @@ def create_api(service: Service) -> Blueprint:
         statement = select(testcase).order_by(testcase.c.name.asc())
         if query.name:
             names = [n.strip() for n in query.name.split(",") if n.strip()]
+            check_list("name", names)
             if names:
                 statement = statement.where(or_(*(testcase.c.name == n for n in names)))
         elif query.name_like:
             likes = [n.strip().replace("*", "%") for n in query.name_like.split(",") if n.strip()]
+            check_list("name:like", likes)
             if likes:
                 statement = statement.where(or_(*(testcase.c.name.like(p) for p in likes)))
 
@@ -416,12 +471,17 @@ def create_api(service: Service) -> Blueprint:
             row = create_testcase(conn, parsed)
         return jsonify(serialize_testcase(row, urls())), 201
 
+    @api.before_request
+    def check_request_text() -> None:
+        _check_request_text()
+
     @api.errorhandler(ValidationError)
     def on_validation_error(err: ValidationError) -> Reply:
         return _validation_error(err)
 
     @api.errorhandler(BadRequest)
-    def on_bad_request(err: BadRequest) -> Reply:
+    @api.errorhandler(RequestError)
+    def on_bad_request(err: BadRequest | RequestError) -> Reply:
         return _message(str(err), 400)
 
     @api.errorhandler(PermissionError)

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .db import Database
-from .parsers import CreateResultBody
+from .parsers import BODY_TOO_DEEP, CreateResultBody, RequestError, check_body_depth
 from .store import create_results
 
 __all__ = ["ImportReport", "UnimportableLines", "import_results"]
@@ -76,9 +76,13 @@ def _bodies(path: Path, outcomes: tuple[str, ...]) -> Iterator[tuple[int, Create
             if not line.strip():
                 continue
             try:
-                yield number, _body(json.loads(line), outcomes)
+                document = json.loads(line)
+                check_body_depth(document)
+                yield number, _body(document, outcomes)
             except json.JSONDecodeError as err:
                 yield number, f"line {number}: not JSON: {err.msg} (column {err.colno})"
+            except (RecursionError, RequestError):  # deeper than json.loads goes, or the API
+                yield number, f"line {number}: {BODY_TOO_DEEP}"
             except ValidationError as err:
                 details = "; ".join(
                     f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()

@@ -50,6 +50,10 @@ _MISSING: Any = object()
 _INSERT_RESULTS = insert(result).returning(result.c.id, sort_by_parameter_order=True)
 _INSERT_DATA = insert(result_data)
 _INSERT_LINKS = insert(groups_to_results)
+#: The most keys one SELECT of ``_ensure_many`` binds: PostgreSQL takes at most 65,535
+#: parameters in a statement and SQLite 32,766 (its default), and a bulk POST naming 70,000
+#: groups or testcases was a 503 ("number of parameters must be between 0 and 65535").
+_KEYS_PER_READ = 10_000
 
 
 @cache
@@ -102,9 +106,13 @@ def _ensure_many(
     def read(keys: list[str]) -> dict[str, dict[str, Any]]:
         if len(keys) == 1:
             found = conn.execute(_select_one_by(table, key), {"keys": keys[0]}).mappings()
-        else:
-            found = conn.execute(_select_by(table, key), {"keys": keys}).mappings()
-        return {row[key]: dict(row) for row in found}
+            return {row[key]: dict(row) for row in found}
+        rows: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), _KEYS_PER_READ):
+            chunk = keys[start : start + _KEYS_PER_READ]
+            found = conn.execute(_select_by(table, key), {"keys": chunk}).mappings()
+            rows.update((row[key], dict(row)) for row in found)
+        return rows
 
     rows = read(list(wanted))
     missing = [value for value in wanted if value not in rows]

@@ -130,6 +130,19 @@ def test_import_reports_every_bad_line_and_stores_nothing(tmp_path: Path) -> Non
                 json.dumps({**good, "outcome": "GREAT"}),
                 json.dumps({**good, "data": {"a:b": "x"}}),
                 json.dumps([good]),
+                "[" * 100_000 + "]" * 100_000,  # past what json.loads reads
+                json.dumps(
+                    {
+                        **good,
+                        "data": {
+                            "k": {
+                                "a": [
+                                    [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[0]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]
+                                ]
+                            }
+                        },
+                    }
+                ),
             ]
         )
         + "\n"
@@ -143,7 +156,10 @@ def test_import_reports_every_bad_line_and_stores_nothing(tmp_path: Path) -> Non
         check=False,
     )
     assert done.returncode == 1
-    assert "4 line(s) cannot be imported; nothing was:" in done.stderr
+    assert "6 line(s) cannot be imported; nothing was:" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "line 6: Request body nests arrays and objects more than 32 deep" in done.stderr
+    assert "line 7: Request body nests arrays and objects more than 32 deep" in done.stderr
     assert "line 2: not JSON: Expecting property name enclosed in double quotes" in done.stderr
     assert "line 3: outcome: Value error, must be one of: PASSED," in done.stderr
     assert "line 4: Colon not allowed in key name: ['a:b']" in done.stderr

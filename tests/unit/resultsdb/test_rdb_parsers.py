@@ -8,7 +8,16 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from resultsdb.parsers import CreateResultBody, ResultsQuery, parse_since, parse_submit_time
+from resultsdb.parsers import (
+    BODY_TOO_DEEP,
+    MAX_BODY_DEPTH,
+    CreateResultBody,
+    RequestError,
+    ResultsQuery,
+    check_body_depth,
+    parse_since,
+    parse_submit_time,
+)
 from resultsdb.store import data_rows
 
 OUTCOMES = {"outcomes": ("PASSED", "INFO", "FAILED", "NEEDS_INSPECTION", "CRASHED")}
@@ -98,6 +107,48 @@ class TestCreateResultBody:
         assert errors(CreateResultBody, {}) == [
             (("outcome",), "Field required"),
             (("testcase",), "Field required"),
+        ]
+
+
+def nested(depth: int) -> Any:
+    """A value ``depth`` arrays deep (0: a number)."""
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+class TestBodyDepth:
+    def test_at_the_bound(self) -> None:
+        """Assert a body exactly MAX_BODY_DEPTH deep passes (objects count as arrays do)."""
+        check_body_depth({"data": {"k": nested(MAX_BODY_DEPTH - 2)}})
+
+    @pytest.mark.parametrize("depth", [MAX_BODY_DEPTH + 1, 100_000])
+    def test_past_the_bound(self, depth: int) -> None:
+        """Assert a deeper body is refused, however deep: the walk is iterative (a recursive
+        one would fail at 100,000 as Python's JSON reader did)."""
+        with pytest.raises(RequestError, match=f"^{BODY_TOO_DEEP}$"):
+            check_body_depth(nested(depth))
+
+
+class TestStorableText:
+    def test_text_inside_other_data_values_is_stored_escaped(self) -> None:
+        """Assert only strings stored as they are are checked: a NUL or a surrogate inside
+        another value is stored within its str(), which escapes both, as upstream stores it."""
+        data = {"d": {"a": "\x00"}, "l": [["\udcff"]]}
+        body = CreateResultBody.model_validate(make_body(data=data), context=OUTCOMES)
+        assert data_rows(body.data) == [("d", "{'a': '\\x00'}"), ("l", "['\\udcff']")]
+
+    def test_every_refused_field_is_named(self) -> None:
+        """Assert one error per field, each naming where the character is."""
+        body = make_body(testcase={"name": "t", "ref_url": "u\x00"}, note="\ud800", ref_url="ok")
+        assert errors(CreateResultBody, body) == [
+            (
+                ("testcase",),
+                "Value error, testcase ref_url must not contain a NUL character (U+0000) "
+                "at offset 1",
+            ),
+            (("note",), "Value error, must not contain a lone surrogate (U+D800) at offset 0"),
         ]
 
 
