@@ -30,8 +30,8 @@ sys.path.insert(0, str(REPO / "tests" / "support"))
 
 from rdb_server import start_server, stop_server  # noqa: E402
 
-from reporting.parse import parse_results  # noqa: E402
-from reporting.tap import format_tap  # noqa: E402
+from checkline.reporting.parse import parse_results  # noqa: E402
+from checkline.reporting.tap import format_tap  # noqa: E402
 
 TARGET_S = 5.0
 TARGET_RATIO = 10.0

@@ -55,7 +55,7 @@ from typing import Any
 import requests
 from sqlalchemy import Engine, create_engine, func, insert, select, text
 
-from resultsdb.schema import group, groups_to_results, result, result_data, testcase
+from checkline.resultsdb.schema import group, groups_to_results, result, result_data, testcase
 
 CHECKLINE = str(Path(sys.executable).parent / "checkline")
 PG_ADMIN = os.environ.get(

@@ -26,10 +26,10 @@ from collections.abc import Callable
 from sqlalchemy import func, select
 from werkzeug.test import EnvironBuilder
 
-from resultsdb.app import create_app
-from resultsdb.config import Settings
-from resultsdb.db import Database
-from resultsdb.schema import group, result_data, testcase
+from checkline.resultsdb.app import create_app
+from checkline.resultsdb.config import Settings
+from checkline.resultsdb.db import Database
+from checkline.resultsdb.schema import group, result_data, testcase
 
 API = "/api/v2.0"
 

@@ -40,8 +40,8 @@ sys.path.insert(0, str(REPO / "tests" / "support"))
 
 import publish  # noqa: E402  (real-shaped messages, built by the schema classes)
 
-from trigger.config import DEFAULT_CHECKS_DIR  # noqa: E402
-from trigger.rules import parse_rules  # noqa: E402
+from checkline.trigger.config import DEFAULT_CHECKS_DIR  # noqa: E402
+from checkline.trigger.rules import parse_rules  # noqa: E402
 
 ARCHES = ["x86_64", "aarch64", "ppc64le", "s390x", "i686"]
 
@@ -139,10 +139,10 @@ def bench_rules(rules: list[dict[str, Any]], count: int) -> dict[str, float]:
 
 def bench_callback(rules: list[dict[str, Any]], count: int, workdir: Path) -> float:
     """The consumer callback alone, in this process: adapt, match, record in SQLite."""
-    from trigger.config import Settings
-    from trigger.consumer import Consumer
-    from trigger.ledger import Ledger
-    from trigger.service import Trigger
+    from checkline.trigger.config import Settings
+    from checkline.trigger.consumer import Consumer
+    from checkline.trigger.ledger import Ledger
+    from checkline.trigger.service import Trigger
 
     settings = Settings(db=f"sqlite:///{workdir / 'callback.sqlite'}", backend="none")
     ruleset = parse_rules(rules, "bench", DEFAULT_CHECKS_DIR, ("x86_64",))

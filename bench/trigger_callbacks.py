@@ -14,11 +14,11 @@ from typing import Any
 
 from fedora_messaging.exceptions import HaltConsumer
 
-from trigger.backends.base import Backend
-from trigger.config import settings_from_mapping
-from trigger.consumer import Consumer
-from trigger.ledger import JobStatus
-from trigger.service import Trigger
+from checkline.trigger.backends.base import Backend
+from checkline.trigger.config import settings_from_mapping
+from checkline.trigger.consumer import Consumer
+from checkline.trigger.ledger import JobStatus
+from checkline.trigger.service import Trigger
 
 
 class _Clock:

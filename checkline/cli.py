@@ -14,11 +14,11 @@ from . import __version__
 
 #: sub-command -> "module:attribute", in the order of the flow.
 STAGES = {
-    "trigger": "trigger.cli:trigger_group",
-    "jobs": "trigger.cli:jobs_group",
-    "run": "runner.cli:run_command",
-    "report": "reporting.cli:report_command",
-    "resultsdb": "resultsdb.cli:resultsdb_group",
+    "trigger": "checkline.trigger.cli:trigger_group",
+    "jobs": "checkline.trigger.cli:jobs_group",
+    "run": "checkline.runner.cli:run_command",
+    "report": "checkline.reporting.cli:report_command",
+    "resultsdb": "checkline.resultsdb.cli:resultsdb_group",
     "stack": "checkline.stack.cli:stack_group",
 }
 

@@ -1,6 +1,6 @@
 """One ResultsDB v2.0 server over HTTP: single attempts, each failure classified.
 
-Retrying is the caller's job (``reporting.deliver``), because what to do before the next
+Retrying is the caller's job (``checkline.reporting.deliver``), because what to do before the next
 attempt depends on the failure: after one that may have landed (the connection dropped
 after the request was sent, a timeout, a 5xx) the caller first asks which results the group
 already has. A refused connection never landed.

@@ -3,7 +3,7 @@
 * Results go in chunks through ``POST /results/bulk`` (one transaction each: a chunk lands
   whole or not at all), or one by one where the server has no bulk endpoint (upstream).
 * Transient failures are retried with exponential backoff and jitter, up to a bound
-  (:class:`RetryPolicy`); past it the caller spools what is left (``reporting.spool``).
+  (:class:`RetryPolicy`); past it the caller spools what is left (``checkline.reporting.spool``).
 * Exactly once: every body carries a deterministic key (``checkline.report_key``). A delivery
   first reads the keys the job's group already holds and sends only the others, and so does
   every attempt after a failure that may have landed (the answer was lost, not the request).

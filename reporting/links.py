@@ -1,6 +1,6 @@
 """Log URLs of a job's results: ``BASE/<uuid>/<artifact>``, else the run's main log.
 
-The task author never computes a URL (the Taskotron wish in DESIGN.md): a verdict names, at
+The task author never computes a URL (a Taskotron wish; docs/architecture.md): a verdict names, at
 most, a file of its run (``artifact``, relative to the run's directory ``ARTIFACTS/<uuid>``),
 and reporting links it when the file is really there. The artifact path comes from TAP text,
 which is untrusted: a path that leaves the run's directory (``../``, absolute, a symlink out)

@@ -1,18 +1,18 @@
 """Verdicts of one job to ResultsDB v2.0 result bodies: pure functions over plain dicts.
 
-Consumes the verdict dicts of ``reporting.parse`` and a :class:`Job`; produces the bodies of
-``POST /api/v2.0/results`` (DESIGN.md's *ResultsDB result*):
+Consumes the verdict dicts of ``.parse`` and a :class:`Job`; produces the bodies of
+``POST /api/v2.0/results`` (the *ResultsDB result* of docs/architecture.md):
 
 * one group per job: ``uuid`` = the job's uuid, ``ref_url`` = the job's page (the Buildbot
   build), ``description`` = taskname and item;
 * testcase = ``checkname``, prefixed by the formula's namespace when it has no dot;
-* note = ``summary``; ``ref_url`` = the log URL (given by the caller, see ``reporting.links``);
+* note = ``summary``; ``ref_url`` = the log URL (given by the caller, see ``.links``);
 * data = ``item``, ``type``, ``arch`` and every other key of the verdict, lists kept as lists.
   ``details`` (the check's whole output) is left out: it is in the log the result links to,
   and a result's data is for querying, not for megabytes of text;
 * ``checkline.report_key``: a digest of the job, the verdict's position, testcase and outcome.
   It makes a report idempotent: before posting, reporting asks which keys the job's group
-  already has (see ``reporting.deliver``).
+  already has (see ``.deliver``).
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def result_bodies(
     """One result body per verdict, in order.
 
     Args:
-        verdicts: verdict dicts (``reporting.parse``).
+        verdicts: verdict dicts (``.parse``).
         job: the job they belong to.
         log_url: the log URL of a verdict (its artifact's, else the run's main log).
     """

@@ -2,8 +2,8 @@
 report step and ``checkline run --resultsdb``.
 
 ``report_results`` reads a run's results (TAP13 or ResultYAML), turns them into result bodies
-(``reporting.mapping``) with log URLs (``reporting.links``), and delivers them exactly once
-(``reporting.deliver``), spooling what cannot be posted (``reporting.spool``). A report never
+(``.mapping``) with log URLs (``.links``), and delivers them exactly once
+(``.deliver``), spooling what cannot be posted (``.spool``). A report never
 silently posts nothing: results that are missing, empty or malformed give a CRASHED result
 for the job, with the problems in its note, beside the verdicts that did parse.
 """

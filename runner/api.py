@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from checkline.outcomes import Outcome
-from reporting.tap import format_tap
+from checkline.reporting.tap import format_tap
 
 from .context import RunContext
 from .directives import REGISTRY, DirectiveRegistry

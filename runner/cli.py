@@ -138,8 +138,8 @@ def _report(rundir: Path, resultsdb: str, artifacts_url: str | None) -> None:
     """Report the run through reporting's one code path; its problems are printed, and do not
     change the run's exit code (a spooled report is posted later; a refused one is logged)."""
     # Imported here: a run that does not report does not pay for the HTTP client.
-    from reporting.client import PermanentError
-    from reporting.report import Target, default_spool, report_results
+    from checkline.reporting.client import PermanentError
+    from checkline.reporting.report import Target, default_spool, report_results
 
     target = Target(resultsdb, spool=default_spool(rundir))
     try:

@@ -1,4 +1,4 @@
-"""The runner's errors, one class per kind of failure in DESIGN.md.
+"""The runner's errors, one class per kind of failure (docs/architecture.md).
 
 * ``JobError`` (and ``FormulaError``, ``InputError``, ``ItemNotFound``): the job can never
   succeed. Raised before any action runs, or by a directive that finds the item names nothing

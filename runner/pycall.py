@@ -1,7 +1,8 @@
 """Child process of the ``python`` directive: import a check's file, call one callable.
 
-``python -m runner.pycall REQUEST.json RESULT.json``: REQUEST holds ``file``, ``callable`` and
-``kwargs``; RESULT receives ``{"value": <return value>}`` or ``{"error": "<Type>: <message>"}``.
+``python -m checkline.runner.pycall REQUEST.json RESULT.json``: REQUEST holds ``file``,
+``callable`` and ``kwargs``; RESULT receives ``{"value": <return value>}`` or
+``{"error": "<Type>: <message>"}``.
 The check's prints and tracebacks go to standard output/error, i.e. the action's log.
 A separate process lets a timeout or a cancel kill the check however it is stuck.
 """

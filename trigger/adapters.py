@@ -1,4 +1,4 @@
-"""Adapters: a bus message -> an Event dict (DESIGN.md), or ``None`` when it asks for nothing.
+"""Adapters: a bus message -> an Event dict, or ``None`` when it asks for nothing.
 
 An Event always holds ``item``, ``item_type``, ``topic`` and ``msg_id``, plus what rules may
 test. Adapters read messages through their schema packages (the classes validate the body)
@@ -34,7 +34,7 @@ from jsonschema.validators import validator_for
 from koji_fedoramessaging_messages.build import BuildStateChangeV1
 from koji_fedoramessaging_messages.tag import TagV1
 
-from runner.job import item_problem
+from checkline.runner.job import item_problem
 
 from .errors import MalformedMessage
 

@@ -302,7 +302,7 @@ def schedule(
     force: bool,
 ) -> None:
     """Record (and submit) jobs by hand, without a message."""
-    from runner.job import item_problem
+    from checkline.runner.job import item_problem
 
     from .rules import NOARCH, check_task
 

@@ -1,8 +1,8 @@
-"""The fedora-messaging consumer: ``fedora-messaging consume --callback trigger.consumer:Consumer``.
+"""The fedora-messaging consumer (``--callback checkline.trigger.consumer:Consumer``).
 
 fedora-messaging instantiates the class once and calls it for every message. Its settings
 come from the ``[consumer_config.checkline]`` table of the fedora-messaging TOML file
-(see :mod:`trigger.config`). A message is acked (the callback returns) only once its jobs are
+(see :mod:`.config`). A message is acked (the callback returns) only once its jobs are
 committed to the ledger. The callback never lets an exception escape: fedora-messaging would
 nack every unacked message with requeue and stop, so a poison message would loop forever
 under a supervisor. Instead:
@@ -13,9 +13,9 @@ under a supervisor. Instead:
   ``MAX_FAILURES - 1`` times the same message fails, ``Drop`` after that.
 
 A message that fedora-messaging cannot even decode never reaches the callback:
-:func:`harden` makes fedora-messaging drop it with a line naming it (:mod:`trigger.decoding`).
+:func:`harden` makes fedora-messaging drop it with a line naming it (:mod:`.decoding`).
 Every message handled gets one INFO line: its jobs, or why it has none. Values taken from a
-message are logged with ``%r`` or :func:`~trigger.logsafe.escape`, never raw.
+message are logged with ``%r`` or :func:`~.logsafe.escape`, never raw.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Consumer:
     def __init__(self, settings: Settings | None = None, trigger: Trigger | None = None) -> None:
         if trigger is None:
             if settings is None:
-                # Built by `fedora-messaging consume --callback trigger.consumer:Consumer`,
+                # Built by fedora-messaging's `consume --callback ...consumer:Consumer`,
                 # which set up logging already (`checkline trigger consume` hardens itself).
                 harden()
                 section = fm_config.conf["consumer_config"].get("checkline", {})

@@ -398,7 +398,7 @@ class Ledger:
 
 
 def public(job: Mapping[str, Any]) -> Job:
-    """The Job contract dict (DESIGN.md) of a ledger row."""
+    """The Job contract dict (docs/architecture.md) of a ledger row."""
     return {key: job[key] for key in JOB_KEYS}
 
 

@@ -5,7 +5,7 @@ lines into the log), a terminal escape, or a lone surrogate. The trigger logs ev
 value with ``%r``, and free text that embeds them (an error's message) through
 :func:`escape`. fedora-messaging's own consumer logs the id and the topic with ``%s``:
 :func:`install` adds :class:`EscapingFilter` to the handlers that logging has at that time,
-which escapes what the ``fedora_messaging`` and ``trigger`` loggers write.
+which escapes what the ``fedora_messaging`` and ``checkline.trigger`` loggers write.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ __all__ = ["EscapingFilter", "escape", "install"]
 
 #: Loggers that write values taken from messages. Others (twisted, sqlalchemy) write our own
 #: diagnostics, multi-line on purpose (a Deferred's traceback), which stay as they are.
-UNTRUSTED_LOGGERS = ("fedora_messaging", "trigger")
+#: The trigger logs under its module names (``checkline.trigger.consumer``...).
+TRIGGER_LOGGER = "checkline.trigger"
+UNTRUSTED_LOGGERS = ("fedora_messaging", TRIGGER_LOGGER)
 
 
 def escape(text: object) -> str:
@@ -57,8 +59,8 @@ def install() -> None:
     through.
 
     Call it after ``fedora_messaging.config.conf.setup_logging()``: its default
-    ``log_config`` leaves the root logger, hence ``trigger``, at WARNING, which would hide
-    the line each message gets. A level the operator gave the ``trigger`` logger is kept;
+    ``log_config`` leaves the root logger, hence ``checkline.trigger``, at WARNING, which would hide
+    the line each message gets. A level the operator gave the ``checkline.trigger`` logger is kept;
     a drop line is not silenced by a ``log_config`` that merely forgot our loggers.
     """
     loggers = [logging.getLogger()] + [
@@ -70,11 +72,11 @@ def install() -> None:
         for handler in logger.handlers:
             if not any(isinstance(f, EscapingFilter) for f in handler.filters):
                 handler.addFilter(EscapingFilter())
-    ours = logging.getLogger("trigger")
+    ours = logging.getLogger(TRIGGER_LOGGER)
     if ours.level == logging.NOTSET:
         ours.setLevel(logging.INFO)
     for logger in loggers:
         # dictConfig's disable_existing_loggers (true unless log_config says otherwise) mutes
         # every logger made before it: ours are, when imported before setup_logging runs.
-        if logger.name == "trigger" or logger.name.startswith("trigger."):
+        if logger.name == TRIGGER_LOGGER or logger.name.startswith(TRIGGER_LOGGER + "."):
             logger.disabled = False

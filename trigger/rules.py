@@ -9,7 +9,7 @@
         - tasks: [dummy]
           arches: [noarch]                      # noarch: one run for all arches
 
-``when`` is a query (see :mod:`trigger.query`): ``$eq $ne $in $nin $regex $exists $not $and
+``when`` is a query (see :mod:`.query`): ``$eq $ne $in $nin $regex $exists $not $and
 $or``, with ``${field}`` placeholders filled from the Event as data. ``arches`` may hold
 placeholders too (``["${arch}"]``); task names may not, so that every task a rule names can be
 checked to exist in the checks repo (``<checks_dir>/<task>/runtask.yml``) when the rules load.

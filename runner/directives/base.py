@@ -192,7 +192,7 @@ class DirectiveRegistry:
 #: The built-in directives' names and aliases, each with the module that defines it
 #: (tests/unit/runner/directives/test_directive_registry.py checks the table against them).
 BUILTINS = {
-    name: f"runner.directives.{module}"
+    name: f"{__package__}.{module}"
     for module, names in {
         "bodhi": ("bodhi",),
         "distgit": ("distgit",),

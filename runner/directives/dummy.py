@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field, field_validator
 
 from checkline.outcomes import Outcome
-from reporting.resultyaml import format_resultyaml
+from checkline.reporting.resultyaml import format_resultyaml
 
 from ..errors import DirectiveError
 from .base import Directive, DirectiveParams, directive

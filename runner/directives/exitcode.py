@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import model_validator
 
 from checkline.outcomes import Outcome
-from reporting.parse import parse_results
+from checkline.reporting.parse import parse_results
 
 from ..errors import DirectiveError
 from .base import Directive, DirectiveParams, directive

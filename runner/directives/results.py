@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import model_validator
 
-from reporting.parse import parse_results
-from reporting.resultyaml import format_resultyaml
+from checkline.reporting.parse import parse_results
+from checkline.reporting.resultyaml import format_resultyaml
 
 from ..errors import DirectiveError
 from .base import Directive, DirectiveParams, directive

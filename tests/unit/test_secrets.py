@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from checkline.master.settings import settings_from
+from checkline.resultsdb.config import load_settings as resultsdb_settings
 from checkline.secrets import MASK, Secret, redact_url
-from master.settings import settings_from
-from resultsdb.config import load_settings as resultsdb_settings
-from trigger.config import load_settings as trigger_settings
+from checkline.trigger.config import load_settings as trigger_settings
 
 PASSWORD = "hunter2-s3cret"  # noqa: S105 - a test value
 

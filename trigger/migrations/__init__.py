@@ -1,1 +1,1 @@
-"""Alembic migrations of the trigger's ledger (``trigger.ledger.migrate``)."""
+"""Alembic migrations of the trigger's ledger (``checkline.trigger.ledger.migrate``)."""

@@ -1,12 +1,12 @@
-"""Alembic environment: the connection comes from ``trigger.ledger.migrate`` (the ledger's own
-engine, with its SQLite settings), or an engine for the URL it was given."""
+"""Alembic environment: the connection comes from ``checkline.trigger.ledger.migrate`` (the
+ledger's own engine, with its SQLite settings), or an engine for the URL it was given."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from trigger.ledger import VERSION_TABLE, metadata
+from checkline.trigger.ledger import VERSION_TABLE, metadata
 
 config = context.config
 

@@ -52,8 +52,8 @@ def test_assert_reads_stay_open(stack: BuildbotStack) -> None:
 
 
 def test_assert_trigger_backend_logs_in(stack: BuildbotStack) -> None:
-    from trigger.backends.buildbot import BuildbotBackend
-    from trigger.errors import BackendError
+    from checkline.trigger.backends.buildbot import BuildbotBackend
+    from checkline.trigger.errors import BackendError
 
     job = props()
     token = BuildbotBackend(stack.url, "checkline", login=("qa", "s3cret")).submit(job)

@@ -20,11 +20,11 @@ import requests
 from buildbot.process.results import FAILURE, SUCCESS, WARNINGS
 from rdb_server import ResultsDBServer, free_port, start_server, stop_server
 
-from master import reports
-from master.reports import flush_now, report_run
-from master.settings import MasterSettings
-from reporting.deliver import RetryPolicy
-from reporting.report import Target
+from checkline.master import reports
+from checkline.master.reports import flush_now, report_run
+from checkline.master.settings import MasterSettings
+from checkline.reporting.deliver import RetryPolicy
+from checkline.reporting.report import Target
 
 REPO = Path(__file__).resolve().parents[3]
 TOKEN = "only-the-master-knows"  # noqa: S105 - a test token

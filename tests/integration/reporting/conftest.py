@@ -19,7 +19,7 @@ import pytest
 from rdb_server import Client, ResultsDBServer, start_server, stop_server
 from sqlalchemy import create_engine
 
-from resultsdb.db import reset_database
+from checkline.resultsdb.db import reset_database
 
 
 @pytest.fixture(scope="session")

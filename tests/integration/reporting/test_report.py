@@ -12,8 +12,8 @@ import requests
 from conftest import Artifacts
 from rdb_server import Client, start_server, stop_server
 
-from reporting.report import Target, report_results
-from reporting.tap import format_tap
+from checkline.reporting.report import Target, report_results
+from checkline.reporting.tap import format_tap
 
 UUID = "3f6c5a5e-1b2f-4c1e-9a8d-0c0ffee00001"
 

@@ -17,10 +17,10 @@ import requests
 from http_faults import AnswerDroppingProxy
 from rdb_server import free_port, kill_server, start_server, stop_server
 
-import reporting.deliver
-from reporting.deliver import RetryPolicy
-from reporting.report import ReportSummary, Target, report_results
-from reporting.tap import format_tap
+import checkline.reporting.deliver
+from checkline.reporting.deliver import RetryPolicy
+from checkline.reporting.report import ReportSummary, Target, report_results
+from checkline.reporting.tap import format_tap
 
 UUID = "a2c4e6f8-0000-4000-8000-00000000fa17"
 
@@ -114,7 +114,8 @@ def test_assert_a_later_report_flushes_the_spool(tmp_path: Path, script: Path) -
 def test_assert_killed_mid_report_no_loss_no_duplicate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(reporting.deliver, "CHUNK", 100)  # many chunks: time to kill in between
+    # many chunks: time to kill in between
+    monkeypatch.setattr(checkline.reporting.deliver, "CHUNK", 100)
     db, log = f"sqlite:///{tmp_path / 'rdb.sqlite'}", tmp_path / "server.log"
     proc, server = start_server(db, log)
     port = int(server.root.rsplit(":", 1)[1])

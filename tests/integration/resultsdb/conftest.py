@@ -14,8 +14,8 @@ import pytest
 from rdb_server import Client, ResultsDBServer, start_server, stop_server
 from sqlalchemy import create_engine
 
-from resultsdb.db import Database, reset_database
-from resultsdb.migrate import upgrade
+from checkline.resultsdb.db import Database, reset_database
+from checkline.resultsdb.migrate import upgrade
 
 __all__ = ["Client", "ResultsDBServer"]
 

@@ -2,7 +2,7 @@
 
 GET /results (filters, sorting, pagination), /groups/<uuid>/results,
 /testcases/<name>/results and /results/latest (including ``_distinct_on`` as Greenwave uses
-it). Written from /work/shared/reference/resultsdb-api-v2.md (upstream ResultsDB 2.2.0) plus
+it). Written from upstream ResultsDB 2.2.0's API v2.0 documentation plus
 our documented deviations; every test runs on SQLite and on PostgreSQL.
 """
 

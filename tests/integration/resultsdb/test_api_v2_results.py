@@ -1,6 +1,6 @@
 """HTTP contract of the ResultsDB API v2.0: POST /results and GET /results/<id>.
 
-Written from /work/shared/reference/resultsdb-api-v2.md (upstream ResultsDB 2.2.0) plus our
+Written from upstream ResultsDB 2.2.0's API v2.0 documentation plus our
 documented deviations; every test runs against a real server on SQLite and on PostgreSQL.
 """
 

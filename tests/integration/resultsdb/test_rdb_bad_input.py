@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from contract import assert_validation_error, make_result
 
-from resultsdb.parsers import (
+from checkline.resultsdb.parsers import (
     MAX_BODY_DEPTH,
     MAX_DATA_FILTERS,
     MAX_DISTINCT_ON,

@@ -166,7 +166,7 @@ def test_import_reports_every_bad_line_and_stores_nothing(tmp_path: Path) -> Non
     assert "line 5: must be a JSON object, list found" in done.stderr
     from sqlalchemy import create_engine, func, select
 
-    from resultsdb.schema import result
+    from checkline.resultsdb.schema import result
 
     engine = create_engine(target)
     with engine.connect() as conn:

@@ -9,14 +9,14 @@ from typing import Any
 from sql_capture import statements_sent
 from sqlalchemy import Connection
 
-from resultsdb import reads
-from resultsdb.app import create_app
-from resultsdb.config import Settings
-from resultsdb.db import Database
-from resultsdb.parsers import CreateResultBody
-from resultsdb.queries import DataFilter, ResultFilters
-from resultsdb.serializers import Urls
-from resultsdb.store import create_results
+from checkline.resultsdb import reads
+from checkline.resultsdb.app import create_app
+from checkline.resultsdb.config import Settings
+from checkline.resultsdb.db import Database
+from checkline.resultsdb.parsers import CreateResultBody
+from checkline.resultsdb.queries import DataFilter, ResultFilters
+from checkline.resultsdb.serializers import Urls
+from checkline.resultsdb.store import create_results
 
 URLS = Urls("http://resultsdb.example/")
 

@@ -15,9 +15,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, event, text
 
-from resultsdb.app import create_app
-from resultsdb.config import Settings
-from resultsdb.db import Database
+from checkline.resultsdb.app import create_app
+from checkline.resultsdb.config import Settings
+from checkline.resultsdb.db import Database
 
 API = "/api/v2.0"
 

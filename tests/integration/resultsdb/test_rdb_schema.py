@@ -15,7 +15,7 @@ from alembic.migration import MigrationContext
 from rdb_server import start_server, stop_server
 from sqlalchemy import create_engine, func, select
 
-from resultsdb.schema import metadata, result
+from checkline.resultsdb.schema import metadata, result
 
 
 def test_migrations_match_the_code(resultsdb_server: object, database_url: str) -> None:
@@ -82,7 +82,7 @@ def test_upgrade_copies_each_results_testcase_and_time_into_its_data(scratch_url
     in a database made by 0002, and leaves exactly schema.py's tables and indexes."""
     from alembic import command
 
-    from resultsdb.migrate import alembic_config, upgrade
+    from checkline.resultsdb.migrate import alembic_config, upgrade
 
     command.upgrade(alembic_config(scratch_url), "0002")
     engine = create_engine(scratch_url)

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from runner.context import RunContext
-from runner.job import RunInput
+from checkline.runner.context import RunContext
+from checkline.runner.job import RunInput
 from tests.standins.bodhi import BodhiStandin
 from tests.standins.distgit import DistgitStandin, populate
 from tests.standins.koji import KojiStandin

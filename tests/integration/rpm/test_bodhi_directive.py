@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import requests
 
-from runner.context import RunContext
-from runner.directives.bodhi import Bodhi
-from runner.errors import DirectiveError, ItemNotFound
+from checkline.runner.context import RunContext
+from checkline.runner.directives.bodhi import Bodhi
+from checkline.runner.errors import DirectiveError, ItemNotFound
 from tests.standins.bodhi import BodhiStandin
 from tests.standins.koji import KojiStandin
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from reporting.tap import parse_tap
+from checkline.reporting.tap import parse_tap
 from tests.standins.koji import KojiStandin
 
 

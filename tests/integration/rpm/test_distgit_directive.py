@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from runner.context import RunContext
-from runner.directives.distgit import Distgit
-from runner.errors import ItemNotFound
+from checkline.runner.context import RunContext
+from checkline.runner.directives.distgit import Distgit
+from checkline.runner.errors import ItemNotFound
 from tests.standins.distgit import DistgitStandin
 from tests.standins.rpms import SPECS
 

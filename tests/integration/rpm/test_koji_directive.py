@@ -13,10 +13,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from runner.context import RunContext
-from runner.directives.koji import Koji
-from runner.errors import ActionTimeout, DirectiveError, ItemNotFound, RunCancelled
-from runner.process import CancelToken
+from checkline.runner.context import RunContext
+from checkline.runner.directives.koji import Koji
+from checkline.runner.errors import ActionTimeout, DirectiveError, ItemNotFound, RunCancelled
+from checkline.runner.process import CancelToken
 from tests.standins.koji import KojiStandin
 
 MakeCtx = Callable[..., RunContext]

@@ -21,10 +21,10 @@ import pytest
 import requests
 from trigger_bus import free_port, wait_for
 
-from trigger.backends.buildbot import BuildbotBackend
-from trigger.dispatch import Dispatcher
-from trigger.errors import BackendError, TransientBackendError
-from trigger.ledger import JobStatus, Ledger, public
+from checkline.trigger.backends.buildbot import BuildbotBackend
+from checkline.trigger.dispatch import Dispatcher
+from checkline.trigger.errors import BackendError, TransientBackendError
+from checkline.trigger.ledger import JobStatus, Ledger, public
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[3]

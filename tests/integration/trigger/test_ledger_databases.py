@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
-from trigger.ledger import (
+from checkline.trigger.ledger import (
     HEAD_REVISION,
     MIGRATIONS,
     VERSION_TABLE,

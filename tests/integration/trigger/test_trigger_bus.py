@@ -62,7 +62,7 @@ def test_fixture_messages_make_expected_jobs(
 def test_fedora_messaging_cli_runs_the_consumer(
     bus: Bus, make_consumer: Callable[..., ConsumerProcess]
 ) -> None:
-    """Assert `fedora-messaging consume --callback trigger.consumer:Consumer` records the jobs."""
+    """Assert `fedora-messaging consume --callback ...trigger.consumer:Consumer` records jobs."""
     consumer = make_consumer(bus, RULES)
     consumer.fedora_messaging_cli = True
     consumer.start()
@@ -325,7 +325,7 @@ def test_undecodable_message_is_dropped_and_the_next_consumed(
 def test_fedora_messaging_cli_drops_undecodable_messages(
     bus: Bus, make_consumer: Callable[..., ConsumerProcess]
 ) -> None:
-    """Assert under `fedora-messaging consume --callback trigger.consumer:Consumer` too, every
+    """Assert under `fedora-messaging consume --callback ...consumer:Consumer` too, every
     undecodable message is dropped with a line naming it, and the message after it consumed."""
     consumer = make_consumer(bus, RULES)
     consumer.fedora_messaging_cli = True

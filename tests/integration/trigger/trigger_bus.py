@@ -264,7 +264,7 @@ class ConsumerProcess:
         argv = [str(bin_dir / "checkline"), "trigger", "consume", "--config", str(conf)]
         if self.fedora_messaging_cli:
             argv = [str(bin_dir / "fedora-messaging"), "--conf", str(conf), "consume"]
-            argv += ["--callback", "trigger.consumer:Consumer"]
+            argv += ["--callback", "checkline.trigger.consumer:Consumer"]
         self.proc = subprocess.Popen(
             argv,
             stdout=log,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.formula import load_plan
+from checkline.runner.formula import load_plan
 
 KNOWN = {
     "item": "xchat-0.5-1.fc40",

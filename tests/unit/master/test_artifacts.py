@@ -1,5 +1,5 @@
-"""``master.artifacts``: which symlinks leave a run's folder, and which archive members the
-master extracts. Plain temporary folders and hand-made ``TarInfo`` members."""
+"""``checkline.master.artifacts``: which symlinks leave a run's folder, and which archive
+members the master extracts. Plain temporary folders and hand-made ``TarInfo`` members."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from master.artifacts import drop_escaping_links, escaping_links, safe_members, unsafe_member
+from checkline.master.artifacts import (
+    drop_escaping_links,
+    escaping_links,
+    safe_members,
+    unsafe_member,
+)
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from buildbot.process import remotetransfer
 
-from master.settings import MasterSettings
-from master.steps import build_factory
+from checkline.master.settings import MasterSettings
+from checkline.master.steps import build_factory
 
 PASSWD_LINE = Path("/etc/passwd").read_text().splitlines()[0]
 

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from checkline.secrets import Secret
-from master.config import FORCE_SCHEDULER, NoLogin, buildmaster_config
-from master.jobs import (
+from checkline.master.config import FORCE_SCHEDULER, NoLogin, buildmaster_config
+from checkline.master.jobs import (
     RESERVATION_FILE,
     JobPropertiesError,
     Reservation,
@@ -18,7 +17,14 @@ from master.jobs import (
     job_from_properties,
     reserve_artifacts,
 )
-from master.settings import MasterSettings, SettingsError, Worker, load_settings, settings_from
+from checkline.master.settings import (
+    MasterSettings,
+    SettingsError,
+    Worker,
+    load_settings,
+    settings_from,
+)
+from checkline.secrets import Secret
 
 GOOD_JOB = {
     "item": "xchat-0.5-1.fc20",

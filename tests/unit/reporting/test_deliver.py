@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from reporting.client import BulkUnsupported, PermanentError, TransientError
-from reporting.deliver import CHUNK, DeliveryFailed, RetryPolicy, deliver
-from reporting.mapping import REPORT_KEY, Job, result_bodies, status_bodies
-from reporting.spool import Spool, SpooledReport
+from checkline.reporting.client import BulkUnsupported, PermanentError, TransientError
+from checkline.reporting.deliver import CHUNK, DeliveryFailed, RetryPolicy, deliver
+from checkline.reporting.mapping import REPORT_KEY, Job, result_bodies, status_bodies
+from checkline.reporting.spool import Spool, SpooledReport
 
 JOB = Job(uuid="g-1", taskname="dist.rpmlint", item="x-1-1", item_type="koji_build")
 FAST = RetryPolicy(attempts=4, base=0.0, cap=0.0)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reporting.links import LogLinks
+from checkline.reporting.links import LogLinks
 
 UUID = "5e0f-uuid"
 BASE = "http://artifacts.example/art"

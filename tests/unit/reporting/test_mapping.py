@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from reporting.mapping import (
+from checkline.reporting.mapping import (
     ORIGINAL_OUTCOME_KEY,
     REPORT_KEY,
     Job,
@@ -16,10 +16,10 @@ from reporting.mapping import (
     result_bodies,
     status_bodies,
 )
-from reporting.mapping import (
+from checkline.reporting.mapping import (
     testcase_name as name_testcase,  # not 'test*': pytest would collect it
 )
-from reporting.verdicts import Problem
+from checkline.reporting.verdicts import Problem
 
 JOB = Job(
     uuid="8d3b3a4c-0000-4000-8000-000000000001",

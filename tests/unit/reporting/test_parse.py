@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from reporting.parse import looks_like_tap, parse_results
-from reporting.tap import format_tap
-from reporting.verdicts import Parsed, Problem, normalize_verdict
+from checkline.reporting.parse import looks_like_tap, parse_results
+from checkline.reporting.tap import format_tap
+from checkline.reporting.verdicts import Parsed, Problem, normalize_verdict
 
 VALID = "PASSED, INFO, FAILED, NEEDS_INSPECTION, ABORTED, CRASHED"
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from reporting.resultyaml import format_resultyaml, parse_resultyaml
-from reporting.verdicts import Parsed, Problem
+from checkline.reporting.resultyaml import format_resultyaml, parse_resultyaml
+from checkline.reporting.verdicts import Parsed, Problem
 
 VALID = "PASSED, INFO, FAILED, NEEDS_INSPECTION, ABORTED, CRASHED"
 

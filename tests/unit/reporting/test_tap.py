@@ -9,8 +9,8 @@ import pytest
 from tap.parser import Parser
 
 from checkline.outcomes import OutcomeError
-from reporting.tap import format_tap, parse_tap
-from reporting.verdicts import Parsed, Problem
+from checkline.reporting.tap import format_tap, parse_tap
+from checkline.reporting.verdicts import Parsed, Problem
 
 
 def make_verdict(**overrides: Any) -> dict[str, Any]:

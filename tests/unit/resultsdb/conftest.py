@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sql_capture import statements_sent
 
-from resultsdb.db import Database
+from checkline.resultsdb.db import Database
 
 StatementCounter = Callable[..., int]
 

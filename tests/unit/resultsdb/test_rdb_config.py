@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from resultsdb.config import ConfigError, load_settings
+from checkline.resultsdb.config import ConfigError, load_settings
 
 
 def test_defaults() -> None:

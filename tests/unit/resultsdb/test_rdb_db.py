@@ -1,4 +1,4 @@
-"""``resultsdb.db``: SQLite writers queue on a lock file, readers never do."""
+"""``checkline.resultsdb.db``: SQLite writers queue on a lock file, readers never do."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from resultsdb.db import Database
+from checkline.resultsdb.db import Database
 
 
 def lock_is_free(path: Path) -> bool:

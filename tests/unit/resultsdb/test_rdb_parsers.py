@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from resultsdb.parsers import (
+from checkline.resultsdb.parsers import (
     BODY_TOO_DEEP,
     MAX_BODY_DEPTH,
     CreateResultBody,
@@ -18,7 +18,7 @@ from resultsdb.parsers import (
     parse_since,
     parse_submit_time,
 )
-from resultsdb.store import data_rows
+from checkline.resultsdb.store import data_rows
 
 OUTCOMES = {"outcomes": ("PASSED", "INFO", "FAILED", "NEEDS_INSPECTION", "CRASHED")}
 

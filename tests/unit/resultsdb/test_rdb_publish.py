@@ -10,12 +10,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from resultsdb.app import create_app
-from resultsdb.config import Settings
-from resultsdb.db import Database
-from resultsdb.migrate import upgrade
-from resultsdb.publish import OutboxRelay, PublishError, RecordingPublisher
-from resultsdb.schema import outbox
+from checkline.resultsdb.app import create_app
+from checkline.resultsdb.config import Settings
+from checkline.resultsdb.db import Database
+from checkline.resultsdb.migrate import upgrade
+from checkline.resultsdb.publish import OutboxRelay, PublishError, RecordingPublisher
+from checkline.resultsdb.schema import outbox
 
 
 class Server:

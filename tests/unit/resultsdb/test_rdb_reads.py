@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from resultsdb import reads
-from resultsdb.app import create_app
-from resultsdb.config import Settings
-from resultsdb.db import Database
-from resultsdb.migrate import upgrade
-from resultsdb.queries import DataFilter, ResultFilters
+from checkline.resultsdb import reads
+from checkline.resultsdb.app import create_app
+from checkline.resultsdb.config import Settings
+from checkline.resultsdb.db import Database
+from checkline.resultsdb.migrate import upgrade
+from checkline.resultsdb.queries import DataFilter, ResultFilters
 
 
 @pytest.fixture

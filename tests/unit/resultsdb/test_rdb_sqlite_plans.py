@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from sql_capture import statements_sent
 
-from resultsdb import reads
-from resultsdb.db import Database
-from resultsdb.migrate import upgrade
-from resultsdb.queries import DataFilter, ResultFilters
-from resultsdb.serializers import Urls
+from checkline.resultsdb import reads
+from checkline.resultsdb.db import Database
+from checkline.resultsdb.migrate import upgrade
+from checkline.resultsdb.queries import DataFilter, ResultFilters
+from checkline.resultsdb.serializers import Urls
 
 URLS = Urls("http://resultsdb.example/")
 ITEM = DataFilter("item", ("pkg-1.fc41",))

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from resultsdb.app import create_app
-from resultsdb.config import Settings
-from resultsdb.db import Database
-from resultsdb.migrate import upgrade
+from checkline.resultsdb.app import create_app
+from checkline.resultsdb.config import Settings
+from checkline.resultsdb.db import Database
+from checkline.resultsdb.migrate import upgrade
 
 # count_statements (conftest.py): (database, client, url) -> SQL statements of GET url
 StatementCounter = Callable[..., int]

@@ -11,12 +11,19 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
-from resultsdb.app import create_app
-from resultsdb.config import Settings
-from resultsdb.db import Database
-from resultsdb.migrate import upgrade
-from resultsdb.queries import DataFilter, ResultFilters
-from resultsdb.web import BadInput, Window, http_url, outcome_class, parse_filters, parse_window
+from checkline.resultsdb.app import create_app
+from checkline.resultsdb.config import Settings
+from checkline.resultsdb.db import Database
+from checkline.resultsdb.migrate import upgrade
+from checkline.resultsdb.queries import DataFilter, ResultFilters
+from checkline.resultsdb.web import (
+    BadInput,
+    Window,
+    http_url,
+    outcome_class,
+    parse_filters,
+    parse_window,
+)
 
 OUTCOMES = Settings().outcomes
 

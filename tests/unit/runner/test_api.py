@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from reporting.tap import parse_tap
-from runner.api import run_job
-from runner.directives import Directive, DirectiveParams, DirectiveRegistry
-from runner.directives.dummy import Dummy
-from runner.errors import InputError, ItemNotFound, JobError
-from runner.process import CancelToken
+from checkline.reporting.tap import parse_tap
+from checkline.runner.api import run_job
+from checkline.runner.directives import Directive, DirectiveParams, DirectiveRegistry
+from checkline.runner.directives.dummy import Dummy
+from checkline.runner.errors import InputError, ItemNotFound, JobError
+from checkline.runner.process import CancelToken
 
 
 def make_input(**overrides: Any) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from runner.errors import FormulaError
-from runner.formula import build_plan, load_plan
+from checkline.runner.errors import FormulaError
+from checkline.runner.formula import build_plan, load_plan
 
 
 def make_known(**overrides: Any) -> dict[str, Any]:

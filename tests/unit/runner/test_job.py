@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from runner.errors import InputError, JobError
-from runner.job import RESERVED_NAMES, RunInput
+from checkline.runner.errors import InputError, JobError
+from checkline.runner.job import RESERVED_NAMES, RunInput
 
 UUID_RULE = (
     "must be 1-128 letters, digits, '.', '_' or '-' starting with a letter or digit "

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from runner import process
-from runner.errors import ActionTimeout, DirectiveError, RunCancelled
-from runner.process import CancelToken, ProcessResult, cancel_on_signals, run_process
+from checkline.runner import process
+from checkline.runner.errors import ActionTimeout, DirectiveError, RunCancelled
+from checkline.runner.process import CancelToken, ProcessResult, cancel_on_signals, run_process
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from checkline.outcomes import Outcome
-from runner.results import ArtifactPathError, complete_verdict, failed_run_verdicts
+from checkline.runner.results import ArtifactPathError, complete_verdict, failed_run_verdicts
 
 
 def make_verdict(**overrides: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from runner.variables import (
+from checkline.runner.variables import (
     DEFERRED,
     PlaceholderError,
     Reference,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from trigger_factories import FakeBackend
 
-from trigger.ledger import Ledger
+from checkline.trigger.ledger import Ledger
 
 
 @pytest.fixture

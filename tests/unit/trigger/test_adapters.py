@@ -9,8 +9,8 @@ import pytest
 from fedora_messaging.message import Message
 from trigger_factories import bodhi_update, koji_build, koji_tag
 
-from trigger.adapters import ADAPTERS, adapt, find_adapter, message_from_dict
-from trigger.errors import MalformedMessage
+from checkline.trigger.adapters import ADAPTERS, adapt, find_adapter, message_from_dict
+from checkline.trigger.errors import MalformedMessage
 
 
 @pytest.mark.parametrize(

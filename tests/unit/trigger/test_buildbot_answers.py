@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from trigger.backends.buildbot import BuildbotBackend
-from trigger.errors import BackendError, TransientBackendError
-from trigger.ledger import JobStatus
+from checkline.trigger.backends.buildbot import BuildbotBackend
+from checkline.trigger.errors import BackendError, TransientBackendError
+from checkline.trigger.ledger import JobStatus
 
 JOB = {"item": "x-1-1", "item_type": "koji_build", "taskname": "dummy", "arch": "x86_64"}
 JOB = {**JOB, "uuid": "4f7e0d5c-52e7-4d3a-9c36-3b4cf2a6f0c1"}

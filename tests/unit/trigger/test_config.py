@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from trigger.config import DEFAULT_CHECKS_DIR, Settings, load_settings
-from trigger.errors import ConfigError
+from checkline.trigger.config import DEFAULT_CHECKS_DIR, Settings, load_settings
+from checkline.trigger.errors import ConfigError
 
 
 def test_defaults_without_a_file() -> None:

@@ -13,12 +13,12 @@ from fedora_messaging.exceptions import Drop, Nack
 from fedora_messaging.message import Message
 from trigger_factories import FakeBackend, bodhi_update, koji_build
 
-from trigger import consumer as consumer_module
-from trigger.config import Settings
-from trigger.consumer import Consumer
-from trigger.ledger import Ledger
-from trigger.rules import parse_rules
-from trigger.service import Trigger
+from checkline.trigger import consumer as consumer_module
+from checkline.trigger.config import Settings
+from checkline.trigger.consumer import Consumer
+from checkline.trigger.ledger import Ledger
+from checkline.trigger.rules import parse_rules
+from checkline.trigger.service import Trigger
 
 RULES = [
     {"when": {"item_type": "koji_build"}, "do": [{"tasks": ["dummy", "nvr-sanity"]}]},
@@ -33,11 +33,11 @@ def no_pause(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def process_kept(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Undo what Consumer() does to the process (trigger.consumer.harden) after each test."""
+    """Undo what Consumer() does to the process (consumer.harden) after each test."""
     from fedora_messaging.twisted import consumer as fm_consumer
 
     monkeypatch.setattr(fm_consumer, "get_message", fm_consumer.get_message)
-    ours = logging.getLogger("trigger")
+    ours = logging.getLogger("checkline.trigger")
     level = ours.level
     yield
     ours.setLevel(level)
@@ -169,12 +169,12 @@ def test_each_message_logs_one_line_with_its_jobs(
 ) -> None:
     """Assert every message handled gets one INFO line: its item and jobs, the jobs the dedup
     window held back, that it was seen before, or that it schedules nothing."""
-    caplog.set_level(logging.INFO, logger="trigger")
+    caplog.set_level(logging.INFO, logger="checkline.trigger")
     consumer = make_consumer(tmp_path)
     first, again, building = koji_build(), koji_build(), koji_build(new=0)
     for message in (first, again, first, building):
         consumer(message)
-    lines = [r.getMessage() for r in caplog.records if r.name == "trigger.consumer"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "checkline.trigger.consumer"]
     topic = "'buildsys.build.state.change'"
     item = "koji_build 'python-requests-2.32.3-1.fc42'"
     assert lines == [
@@ -191,7 +191,7 @@ def test_untrusted_values_are_logged_escaped(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Assert a newline in a message id, a topic or an item never reaches a log line raw."""
-    caplog.set_level(logging.INFO, logger="trigger")
+    caplog.set_level(logging.INFO, logger="checkline.trigger")
     consumer = make_consumer(tmp_path)
     refused = koji_build(name="pkg\nFORGED name")
     refused.id = "a\nFORGED id"
@@ -201,7 +201,7 @@ def test_untrusted_values_are_logged_escaped(
         consumer(refused)
     with pytest.raises(Drop):
         consumer(dropped)
-    lines = [r.getMessage() for r in caplog.records if r.name.startswith("trigger")]
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("checkline.trigger")]
     assert len(lines) == 2
     assert not [line for line in lines if "\n" in line]
     assert "'a\\nFORGED id'" in lines[0] and "'pkg\\nFORGED name-2.32.3-1.fc42'" in lines[0]
@@ -234,13 +234,13 @@ def test_consumer_built_by_fedora_messaging_hardens_the_process(
     from fedora_messaging import message as fm_message
     from fedora_messaging.twisted import consumer as fm_consumer
 
-    from trigger import decoding
-    from trigger.logsafe import EscapingFilter
+    from checkline.trigger import decoding
+    from checkline.trigger.logsafe import EscapingFilter
 
     handler = logging.StreamHandler()
     monkeypatch.setattr(logging.getLogger(), "handlers", [handler])  # what setup_logging made
     monkeypatch.setattr(fm_consumer, "get_message", fm_message.get_message)
-    logging.getLogger("trigger").setLevel(logging.NOTSET)  # as fedora-messaging leaves it
+    logging.getLogger("checkline.trigger").setLevel(logging.NOTSET)  # as fedora-messaging leaves it
     rules = tmp_path / "rules.yml"
     rules.write_text("- {when: {item_type: koji_build}, do: [{tasks: [dummy]}]}\n")
     section = {"db": f"sqlite:///{tmp_path / 'l.sqlite'}", "rules": str(rules), "backend": "none"}
@@ -248,4 +248,4 @@ def test_consumer_built_by_fedora_messaging_hardens_the_process(
     Consumer()
     assert fm_consumer.get_message is decoding.read_message  # type: ignore[attr-defined]
     assert [type(f) for f in handler.filters] == [EscapingFilter]
-    assert logging.getLogger("trigger").level == logging.INFO
+    assert logging.getLogger("checkline.trigger").level == logging.INFO

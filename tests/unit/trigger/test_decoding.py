@@ -14,7 +14,7 @@ from fedora_messaging.twisted import consumer as fm_consumer
 from koji_fedoramessaging_messages.build import BuildStateChangeV1
 from trigger_factories import koji_build
 
-from trigger import decoding
+from checkline.trigger import decoding
 
 TOPIC = "org.fedoraproject.prod.buildsys.build.state.change"
 
@@ -71,7 +71,7 @@ def test_any_failure_is_a_validation_error_logged_once(
     with pytest.raises(ValidationError) as raised:
         decoding.read_message(TOPIC, properties(**props), body)
     assert str(raised.value).startswith(reason)
-    ours = [r.getMessage() for r in caplog.records if r.name == "trigger.decoding"]
+    ours = [r.getMessage() for r in caplog.records if r.name == "checkline.trigger.decoding"]
     assert len(ours) == 1
     assert ours[0].startswith(f"message 'm-1' dropped: {reason}")
 
@@ -82,7 +82,7 @@ def test_the_drop_line_escapes_what_the_sender_wrote(caplog: pytest.LogCaptureFi
         decoding.read_message(
             TOPIC, properties(message_id="a\nFORGED", content_encoding="x\nFORGED"), b"{}"
         )
-    line = next(r.getMessage() for r in caplog.records if r.name == "trigger.decoding")
+    line = next(r.getMessage() for r in caplog.records if r.name == "checkline.trigger.decoding")
     assert (
         line == r"message 'a\nFORGED' dropped: content_encoding 'x\nFORGED' is not a text encoding"
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from trigger_factories import FakeBackend, make_job
 
-from trigger.dispatch import Dispatcher
-from trigger.ledger import JobStatus, Ledger
+from checkline.trigger.dispatch import Dispatcher
+from checkline.trigger.ledger import JobStatus, Ledger
 
 
 def items(jobs: list[dict[str, object]]) -> list[object]:
@@ -36,7 +36,7 @@ def test_backend_down_then_back_submits_all_in_order(
 
 
 def test_submitted_job_is_the_contract(ledger: Ledger, fake_backend: FakeBackend) -> None:
-    """Assert the backend receives exactly the Job dict of DESIGN.md."""
+    """Assert the backend receives exactly the Job dict (docs/architecture.md)."""
     (job,) = ledger.record("m", [make_job()]).created
     Dispatcher(ledger, fake_backend).submit_pending()
     assert fake_backend.submitted == [job]

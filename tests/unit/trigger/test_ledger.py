@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from trigger_factories import make_job
 
-from trigger.errors import TransientError, UnknownJob
-from trigger.ledger import JobStatus, Ledger, utcnow
+from checkline.trigger.errors import TransientError, UnknownJob
+from checkline.trigger.ledger import JobStatus, Ledger, utcnow
 
 
 def test_record_creates_scheduled_jobs(ledger: Ledger) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from trigger.backends.local import LocalBackend
-from trigger.errors import BackendError, TransientBackendError
-from trigger.ledger import JobStatus
+from checkline.trigger.backends.local import LocalBackend
+from checkline.trigger.errors import BackendError, TransientBackendError
+from checkline.trigger.ledger import JobStatus
 
 
 def job(**overrides: str) -> dict[str, str]:
@@ -75,8 +75,8 @@ def test_real_run_finishes(checks_dir: Path, tmp_path: Path) -> None:
 
 def test_full_backend_leaves_jobs_scheduled(checks_dir: Path, tmp_path: Path) -> None:
     """Assert jobs beyond local_max_running wait as SCHEDULED (not an error), then run."""
-    from trigger.dispatch import Dispatcher
-    from trigger.ledger import Ledger
+    from checkline.trigger.dispatch import Dispatcher
+    from checkline.trigger.ledger import Ledger
 
     ledger = Ledger(f"sqlite:///{tmp_path / 'l.sqlite'}")
     backend = LocalBackend(checks_dir, tmp_path / "artifacts", max_running=1)

@@ -1,4 +1,4 @@
-"""trigger.logsafe: strings from the bus logged escaped, whatever logger writes them."""
+"""checkline.trigger.logsafe: strings from the bus logged escaped, whatever logger writes them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from trigger.logsafe import EscapingFilter, escape, install
+from checkline.trigger.logsafe import EscapingFilter, escape, install
 
 
 @pytest.mark.parametrize(
@@ -56,17 +56,17 @@ def test_filter_keeps_tracebacks_and_other_loggers(stream: io.StringIO) -> None:
     try:
         raise ValueError("boom")
     except ValueError:
-        logging.getLogger("trigger.consumer").exception("message %r failed", "a\nb")
+        logging.getLogger("checkline.trigger.consumer").exception("message %r failed", "a\nb")
     logging.getLogger("twisted").warning("Unhandled error:\nTraceback ...")
     lines = stream.getvalue().splitlines()
-    assert lines[0] == r"[trigger.consumer] message 'a\nb' failed"
+    assert lines[0] == r"[checkline.trigger.consumer] message 'a\nb' failed"
     assert lines[1] == "Traceback (most recent call last):"
     assert lines[-3:] == ["ValueError: boom", "[twisted] Unhandled error:", "Traceback ..."]
 
 
 @pytest.fixture
 def trigger_level() -> Iterator[logging.Logger]:
-    ours = logging.getLogger("trigger")
+    ours = logging.getLogger("checkline.trigger")
     level = ours.level
     yield ours
     ours.setLevel(level)
@@ -84,7 +84,7 @@ def test_install_shows_the_trigger_info_lines(
     install()
     install()
     assert [type(f) for f in handler.filters] == [EscapingFilter]
-    assert logging.getLogger("trigger.consumer").isEnabledFor(logging.INFO)
+    assert logging.getLogger("checkline.trigger.consumer").isEnabledFor(logging.INFO)
 
 
 def test_install_keeps_a_level_the_operator_set(trigger_level: logging.Logger) -> None:
@@ -97,7 +97,7 @@ def test_install_keeps_a_level_the_operator_set(trigger_level: logging.Logger) -
 def test_install_unmutes_loggers_a_log_config_forgot(trigger_level: logging.Logger) -> None:
     """Assert a trigger logger muted by dictConfig's disable_existing_loggers (a log_config
     that does not name it) logs again: its drop lines must reach the log."""
-    muted = logging.getLogger("trigger.decoding")
+    muted = logging.getLogger("checkline.trigger.decoding")
     muted.disabled = True
     try:
         install()

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from trigger_factories import make_event
 
-from trigger.errors import RulesError
-from trigger.query import compile_query
-from trigger.rules import load_rules, parse_rules
+from checkline.trigger.errors import RulesError
+from checkline.trigger.query import compile_query
+from checkline.trigger.rules import load_rules, parse_rules
 
 EVENT = make_event(builds=["a-1-1.fc42", "b-2-1.fc42"], tag="f42-updates-testing-pending")
 

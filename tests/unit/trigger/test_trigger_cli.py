@@ -147,8 +147,8 @@ def test_bad_config_and_rules(env: dict[str, str], tmp_path: Path) -> None:
 
 def test_queue_settings_durable_and_bound_to_rule_topics() -> None:
     """Assert the consumer's queue is durable and bound only to topics the rules can use."""
-    from trigger.cli import queue_settings
-    from trigger.config import Settings
+    from checkline.trigger.cli import queue_settings
+    from checkline.trigger.config import Settings
 
     queues, bindings = queue_settings(Settings(queue="q1"), frozenset({"koji_build"}))
     assert queues == {

@@ -10,9 +10,9 @@ from bodhi.messages.schemas.update import UpdateReadyForTestingV3
 from koji_fedoramessaging_messages.build import BuildStateChangeV1
 from koji_fedoramessaging_messages.tag import TagV1
 
-from trigger.backends.base import Backend
-from trigger.errors import BackendError, TransientBackendError
-from trigger.ledger import JobStatus
+from checkline.trigger.backends.base import Backend
+from checkline.trigger.errors import BackendError, TransientBackendError
+from checkline.trigger.ledger import JobStatus
 
 KOJI_BODY: dict[str, Any] = {
     "build_id": 26,

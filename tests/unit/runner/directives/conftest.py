@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from runner.context import RunContext
-from runner.job import RunInput
+from checkline.runner.context import RunContext
+from checkline.runner.job import RunInput
 
 ITEM = "xchat-0.5-1.fc20"
 ITEM_TYPE = "koji_build"

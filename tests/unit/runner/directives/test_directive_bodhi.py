@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from runner.directives.bodhi import Bodhi, update_builds
-from runner.errors import ParamsError
+from checkline.runner.directives.bodhi import Bodhi, update_builds
+from checkline.runner.errors import ParamsError
 
 
 def test_valid_params() -> None:

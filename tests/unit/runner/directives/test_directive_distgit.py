@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from runner.directives.distgit import Distgit, raw_url
-from runner.errors import ParamsError
+from checkline.runner.directives.distgit import Distgit, raw_url
+from checkline.runner.errors import ParamsError
 
 
 def test_defaults() -> None:

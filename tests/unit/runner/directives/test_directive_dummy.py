@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
-from runner.context import RunContext
-from runner.directives.dummy import Dummy
-from runner.errors import DirectiveError, ParamsError, RunCancelled
+from checkline.runner.context import RunContext
+from checkline.runner.directives.dummy import Dummy
+from checkline.runner.errors import DirectiveError, ParamsError, RunCancelled
 
 if TYPE_CHECKING:
     from conftest import Recorded

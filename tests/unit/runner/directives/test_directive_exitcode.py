@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from runner.context import RunContext
-from runner.directives.exitcode import Exitcode
-from runner.errors import DirectiveError, ParamsError
+from checkline.runner.context import RunContext
+from checkline.runner.directives.exitcode import Exitcode
+from checkline.runner.errors import DirectiveError, ParamsError
 
 if TYPE_CHECKING:
     from conftest import Recorded

@@ -12,10 +12,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from runner.directives.download import Expected, RetryPolicy, verify
-from runner.directives.koji import Koji
-from runner.directives.kojihub import service_config
-from runner.directives.rpmfiles import (
+from checkline.runner.directives.download import Expected, RetryPolicy, verify
+from checkline.runner.directives.koji import Koji
+from checkline.runner.directives.kojihub import service_config
+from checkline.runner.directives.rpmfiles import (
     ArchSelection,
     UnsafeName,
     build_log_url,
@@ -29,7 +29,7 @@ from runner.directives.rpmfiles import (
     split_nvr,
     stable_tags,
 )
-from runner.errors import DirectiveError, ParamsError
+from checkline.runner.errors import DirectiveError, ParamsError
 
 TOP = "https://kojipkgs.example.org"
 BUILD = {"name": "xchat", "version": "0.5", "release": "1.fc20", "volume_name": "DEFAULT"}

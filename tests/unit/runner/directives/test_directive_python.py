@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from runner.context import RunContext
-from runner.directives.python import Python
-from runner.errors import ActionTimeout, DirectiveError, ParamsError
+from checkline.runner.context import RunContext
+from checkline.runner.directives.python import Python
+from checkline.runner.errors import ActionTimeout, DirectiveError, ParamsError
 
 MakeCtx = Callable[..., RunContext]
 

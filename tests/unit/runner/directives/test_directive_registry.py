@@ -12,18 +12,18 @@ from typing import Any
 import pytest
 from pydantic import Field
 
-from runner.directives import REGISTRY, base
-from runner.directives.base import (
+from checkline.runner.directives import REGISTRY, base
+from checkline.runner.directives.base import (
     Directive,
     DirectiveParams,
     DirectiveRegistry,
     UnknownDirective,
     directive,
 )
-from runner.directives.results import Results
-from runner.directives.shell import Shell
-from runner.errors import ParamsError
-from runner.variables import DEFERRED
+from checkline.runner.directives.results import Results
+from checkline.runner.directives.shell import Shell
+from checkline.runner.errors import ParamsError
+from checkline.runner.variables import DEFERRED
 
 
 class AlphaParams(DirectiveParams):
@@ -136,11 +136,11 @@ class TestBuiltins:
         dummy run does not import the koji and bodhi client libraries."""
         script = (
             "import sys\n"
-            "from runner.directives import REGISTRY\n"
-            "assert 'runner.directives.dummy' not in sys.modules\n"
+            "from checkline.runner.directives import REGISTRY\n"
+            "assert 'checkline.runner.directives.dummy' not in sys.modules\n"
             "REGISTRY.get('dummy'); REGISTRY.get('resultsdb')\n"
-            "assert 'runner.directives.dummy' in sys.modules\n"
-            "heavy = sorted(m for m in ('koji', 'bodhi', 'runner.directives.koji') "
+            "assert 'checkline.runner.directives.dummy' in sys.modules\n"
+            "heavy = sorted(m for m in ('koji', 'bodhi', 'checkline.runner.directives.koji') "
             "if m in sys.modules)\n"
             "assert not heavy, heavy\n"
             "assert 'koji' in REGISTRY.names()\n"

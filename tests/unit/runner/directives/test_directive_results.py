@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
-from runner.context import RunContext
-from runner.directives import REGISTRY
-from runner.directives.results import Results
-from runner.errors import DirectiveError, ParamsError
+from checkline.runner.context import RunContext
+from checkline.runner.directives import REGISTRY
+from checkline.runner.directives.results import Results
+from checkline.runner.errors import DirectiveError, ParamsError
 
 if TYPE_CHECKING:
     from conftest import Recorded

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner.directives import REGISTRY
+from checkline.runner.directives import REGISTRY
 
 
 @pytest.mark.parametrize("name", REGISTRY.names())

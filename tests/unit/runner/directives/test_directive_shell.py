@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from runner.context import RunContext
-from runner.directives.shell import Shell, ShellParams
-from runner.errors import DirectiveError, ParamsError
-from runner.variables import substitute
+from checkline.runner.context import RunContext
+from checkline.runner.directives.shell import Shell, ShellParams
+from checkline.runner.errors import DirectiveError, ParamsError
+from checkline.runner.variables import substitute
 
 MakeCtx = Callable[..., RunContext]
 

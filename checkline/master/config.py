@@ -4,7 +4,7 @@ One builder per arch that some worker serves (``noarch`` included), a ForceSched
 declares every job property (Buildbot silently drops undeclared ones), no request collapsing
 (Buildbot merges forced requests by default, losing jobs), no environment in logs, and the
 web UI and REST API bound to ``www_bind`` with authentication whenever ``users`` are set
-(required beyond localhost; see ``master.settings``).
+(required beyond localhost; see ``checkline.master.settings``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def patch_log_download_hang() -> None:
     A client that disconnects in the middle of ``/logs/N/raw`` leaves the log-compression
     thread (a pool of ``cpu_count // 2`` threads) waiting forever for it to drain; then no build
     finishes and ``buildbot stop`` never returns. Not waiting for the backlog avoids it
-    (reproduced and verified; see ``../shared/reference/platform-notes.md``).
+    (reproduced and verified against Buildbot 4.3.0: an interrupted raw-log download, then
+    ``buildbot stop`` never returned).
     """
     import buildbot.db.logs as logs
 

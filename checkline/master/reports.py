@@ -27,10 +27,10 @@ from twisted.internet import defer, reactor, task, threads
 from twisted.python import log
 from twisted.python.threadpool import ThreadPool
 
+from checkline.reporting.client import PermanentError
+from checkline.reporting.deliver import RetryPolicy
+from checkline.reporting.report import Target, flush_spool, report_results, summary_lines
 from checkline.secrets import Secret
-from reporting.client import PermanentError
-from reporting.deliver import RetryPolicy
-from reporting.report import Target, flush_spool, report_results, summary_lines
 
 from .jobs import artifacts_path
 from .settings import MasterSettings

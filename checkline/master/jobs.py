@@ -13,8 +13,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from runner.errors import InputError
-from runner.job import RunInput
+from checkline.runner.errors import InputError
+from checkline.runner.job import RunInput
 
 __all__ = [
     "JOB_PROPERTIES",

@@ -1,11 +1,11 @@
-"""Alembic environment: the URL comes from ``resultsdb.migrate`` (never from a file)."""
+"""Alembic environment: the URL comes from ``checkline.resultsdb.migrate`` (never from a file)."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from resultsdb.db import make_engine
-from resultsdb.schema import metadata
+from checkline.resultsdb.db import make_engine
+from checkline.resultsdb.schema import metadata
 
 config = context.config
 engine = make_engine(config.get_main_option("sqlalchemy.url") or "")

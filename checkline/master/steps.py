@@ -1,6 +1,6 @@
 """The steps of a Checkline build: reserve the artifacts, clone, run, upload, report.
 
-* **reserve** (on the master): check the job's properties (``master.jobs``) and create
+* **reserve** (on the master): check the job's properties (``.jobs``) and create
   ``<artifacts_dir>/<uuid>``; a uuid that already has artifacts is refused, never overwritten
   (Taskotron's issue 273), and the build says so (property ``duplicate_uuid``); the same
   build request run again by Buildbot (its worker was lost) gets the folder back, emptied.
@@ -15,8 +15,8 @@
   runner records ABORTED results before it is killed.
 * **upload** the run's directory into ``<artifacts_dir>/<uuid>`` (always, even after a failure
   or a cancel); the master unpacks nothing that lands or points outside ``<uuid>`` (a symlink
-  a check planted is dropped, ``master.artifacts``), and the step's log names what it dropped.
-* **report** (on the master, ``master.reports``): the uploaded run into ResultsDB, with the
+  a check planted is dropped, ``.artifacts``), and the step's log names what it dropped.
+* **report** (on the master, ``.reports``): the uploaded run into ResultsDB, with the
   artifacts URL for log links and the build's page as the group's ``ref_url`` (always).
 * **cleanup** the run's directory on the worker (once reported, and only when the upload
   succeeded: otherwise it stays on the worker).
@@ -151,7 +151,7 @@ def _uploaded(step: Any) -> bool:
 
 
 class ReportResults(buildstep.BuildStep):  # type: ignore[misc]
-    """Report the uploaded run to ResultsDB from the master (see ``master.reports``)."""
+    """Report the uploaded run to ResultsDB from the master (see ``.reports``)."""
 
     name = "report"
     flunkOnFailure = True
@@ -173,7 +173,7 @@ class ReportResults(buildstep.BuildStep):  # type: ignore[misc]
 
 class ArtifactsWriter(remotetransfer.DirectoryWriter):  # type: ignore[misc]
     """Buildbot's ``DirectoryWriter``, but the archive the worker sends is unpacked by
-    ``master.artifacts.extract_run``: nothing lands or points outside the destination, even
+    ``.artifacts.extract_run``: nothing lands or points outside the destination, even
     where Buildbot's ``extractall(filter='data')`` would let a crafted archive out
     (CVE-2025-4517 on Python < 3.11.13). ``dropped``: a log line per member left out.
 
