@@ -31,7 +31,7 @@ services:
 	bash scripts/ensure-rpm-tools.sh
 
 test: lint services
-	$(BIN)/python -m pytest --integration
+	$(BIN)/python -m pytest --integration --durations=25
 
 # The whole pipeline on this machine: RabbitMQ (installed and started where missing; without it
 # the demo replays the messages instead), ResultsDB, Buildbot master and workers, the trigger,
