@@ -10,9 +10,13 @@
   patch stat, rmdir, clone, rev-parse) and the skipped "clear" step another transition,
   0.2 s of a job's 1.4 s (bench/README.md, end to end).
 * **runtask** on the worker, every property one argv element (never a shell string). The
-  runner's exit code colours the build: 0 success, 100 (a failing check) failure, 2 (an
-  execution error) and 3 (a job error) exception. Buildbot cancels with SIGTERM first, so the
-  runner records ABORTED results before it is killed.
+  runner's exit code colours the build: 0 success, 100 (a failing check) failure, and 2 (an
+  execution error) and 3 (a job error) failure too, with the property ``runner_exit`` and
+  "execution error" or "job error" in the step's summary (the trigger records those jobs
+  CRASHED). Never EXCEPTION: Buildbot puts the worker of an EXCEPTION build in quarantine,
+  10 s and doubling up to an hour, so one broken check or hostile item would stall every
+  check on that worker. Buildbot cancels with SIGTERM first, so the runner records ABORTED
+  results before it is killed.
 * **upload** the run's directory into ``<artifacts_dir>/<uuid>`` (always, even after a failure
   or a cancel); the master unpacks nothing that lands or points outside ``<uuid>`` (a symlink
   a check planted is dropped, ``.artifacts``), and the step's log names what it dropped.
@@ -29,7 +33,7 @@ from typing import Any
 
 from buildbot.plugins import steps, util
 from buildbot.process import buildstep, remotetransfer
-from buildbot.process.results import EXCEPTION, FAILURE, SUCCESS
+from buildbot.process.results import FAILURE, SUCCESS
 from buildbot.steps.transfer import makeStatusRemoteCommand
 from twisted.internet import defer
 
@@ -47,6 +51,7 @@ from .settings import MasterSettings
 
 __all__ = [
     "RUNNER_RESULTS",
+    "RunTask",
     "ArtifactsWriter",
     "CloneChecks",
     "ReportResults",
@@ -56,7 +61,9 @@ __all__ = [
 ]
 
 #: The runner's exit codes (runner.executor.ExitCode) as build results.
-RUNNER_RESULTS = {0: SUCCESS, 100: FAILURE, 2: EXCEPTION, 3: EXCEPTION}
+RUNNER_RESULTS = {0: SUCCESS, 100: FAILURE, 2: FAILURE, 3: FAILURE}
+#: What the runner's exit code says beyond the build's colour (``runner_exit`` keeps it).
+RUNNER_SUMMARIES = {100: "check failed", 2: "execution error", 3: "job error"}
 #: Seconds between Buildbot's SIGTERM and its SIGKILL when a build is cancelled: the runner
 #: stops the action (SIGTERM, SIGKILL 5 s later) and writes its ABORTED results in that time.
 CANCEL_GRACE = 15
@@ -82,12 +89,12 @@ class ReserveArtifacts(buildstep.BuildStep):  # type: ignore[misc]
             job = job_from_properties(props)
             path = artifacts_path(self.artifacts_dir, job["uuid"])
         except JobPropertiesError as err:
-            # A job error, not a verdict: EXCEPTION, which the trigger's ledger records as
-            # CRASHED (a FAILURE would read as a check that ran and failed: FINISHED).
+            # A job error, not a verdict: the property job_refused makes the trigger's ledger
+            # record it CRASHED. FAILURE, not EXCEPTION, which would quarantine the worker.
             yield self.addCompleteLog("error", f"{err}\n")
             self.setProperty("job_refused", str(err), "ReserveArtifacts")
             self.descriptionDone = ["bad job properties"]
-            return EXCEPTION
+            return FAILURE
         request_id = self.build.requests[0].id if self.build.requests else 0
         reservation = reserve_artifacts(path, request_id)
         if reservation is Reservation.DUPLICATE:
@@ -107,6 +114,21 @@ class ReserveArtifacts(buildstep.BuildStep):  # type: ignore[misc]
         self.setProperty("artifacts_reserved", True, "ReserveArtifacts")
         self.descriptionDone = [f"artifacts {job['uuid']}"]
         return SUCCESS
+
+
+class RunTask(steps.ShellCommand):  # type: ignore[misc]
+    """``checkline run`` on the worker: its exit code colours the build (``RUNNER_RESULTS``)
+    and is kept as the property ``runner_exit``, which the trigger reads (2 and 3: CRASHED)."""
+
+    @defer.inlineCallbacks
+    def run(self) -> Any:
+        cmd = yield self.makeRemoteShellCommand()
+        yield self.runCommand(cmd)
+        if cmd.rc is not None and not cmd.interrupted:
+            self.setProperty("runner_exit", cmd.rc, "RunTask")
+            if cmd.rc in RUNNER_SUMMARIES:
+                self.descriptionDone = [RUNNER_SUMMARIES[cmd.rc]]
+        return cmd.results()
 
 
 class CloneChecks(buildstep.ShellMixin, buildstep.CommandMixin, buildstep.BuildStep):  # type: ignore[misc]
@@ -243,7 +265,7 @@ def build_factory(settings: MasterSettings) -> util.BuildFactory:
     factory.addStep(ReserveArtifacts(settings.artifacts_dir))
     factory.addStep(CloneChecks(settings.checks_repo, settings.checks_branch, logEnviron=False))
     factory.addStep(
-        steps.ShellCommand(
+        RunTask(
             name="runtask",
             command=[
                 settings.checkline,

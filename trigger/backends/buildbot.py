@@ -39,8 +39,17 @@ __all__ = ["BuildbotBackend"]
 # CANCELLED 6.
 RAN_TO_THE_END = (0, 1, 2)
 RETRY = 5
-#: The build properties by which master.cfg says it refused a job (see ``job_status``).
-REFUSAL_PROPERTIES = "property=duplicate_uuid&property=job_refused"
+#: The build properties by which master.cfg says it refused a job or the runner could not run
+#: it (see ``job_status``).
+REFUSAL_PROPERTIES = "property=duplicate_uuid&property=job_refused&property=runner_exit"
+#: The runner's exit codes of a run that did not reach its end: execution error, job error.
+RUNNER_CRASHED = (2, 3)
+
+
+def _property(properties: Mapping[str, Any], name: str) -> Any:
+    """A build property's value (Buildbot's REST API gives ``[value, source]``)."""
+    value = properties.get(name)
+    return value[0] if isinstance(value, list) and value else value
 
 
 def job_status(request: Mapping[str, Any], builds: list[dict[str, Any]]) -> JobStatus:
@@ -57,6 +66,10 @@ def job_status(request: Mapping[str, Any], builds: list[dict[str, Any]]) -> JobS
         if properties.get("duplicate_uuid") or properties.get("job_refused"):
             # master.cfg refused it: another job already has this uuid's artifacts, or its
             # properties cannot make a job (a NUL in the item, say). Never FINISHED.
+            return JobStatus.CRASHED
+        if _property(properties, "runner_exit") in RUNNER_CRASHED:
+            # The runner could not run the check to its end (an execution or a job error):
+            # master.cfg gives such builds FAILURE, not EXCEPTION (which quarantines workers).
             return JobStatus.CRASHED
         return JobStatus.FINISHED if build.get("results") in RAN_TO_THE_END else JobStatus.CRASHED
     if request.get("complete"):  # cancelled before it started

@@ -153,12 +153,14 @@ def test_assert_duplicate_uuid_refused_and_recorded(
     ],
 )
 def test_assert_bad_properties_run_nothing(stack: BuildbotStack, bad: dict[str, str]) -> None:
-    """Assert a build whose properties make no job runs nothing and ends in EXCEPTION (a job
-    error, which the trigger records CRASHED), never a plain FAILURE that reads as FINISHED."""
+    """Assert a build whose properties make no job runs nothing and fails with the property
+    job_refused (a job error, which the trigger records CRASHED, never FINISHED), and that the
+    worker is not put in quarantine (as an EXCEPTION build would have it)."""
     props = job(**{"taskname": "dummy", **bad})
     build = stack.wait_build(stack.force_ok(**props))
-    assert build["results"] == EXCEPTION, stack.log(build["buildid"], "runtask")[-1500:]
-    assert build["state_string"] == "exception bad job properties (exception)"
+    assert build["results"] == FAILURE, stack.log(build["buildid"], "runtask")[-1500:]
+    assert build["state_string"] == "failed bad job properties (failure)"
+    assert "quarantine" not in (stack.master_dir / "twistd.log").read_text()
     refused = stack.get(f"builds/{build['buildid']}", property="job_refused")
     assert "build properties:" in refused["builds"][0]["properties"]["job_refused"][0]
     steps = stack.steps(build["buildid"])
@@ -176,12 +178,19 @@ def test_assert_failing_check_colours_build_failed(
     assert [r["outcome"] for r in results(rdb, props["uuid"])] == ["FAILED"]
 
 
-def test_assert_execution_error_is_exception_and_crashed(
+def test_assert_execution_error_fails_the_build_and_is_crashed(
     stack: BuildbotStack, rdb: ResultsDBServer
 ) -> None:
+    """Assert a run the runner could not finish (exit 2) fails the build, says "execution
+    error" and keeps the exit code as the property runner_exit (the trigger's ledger: CRASHED);
+    never EXCEPTION, which would put the worker in quarantine for 10 s, doubling to an hour."""
     props = job(taskname="crashing")
     build = stack.wait_build(stack.force_ok(**props))
-    assert build["results"] == EXCEPTION
+    assert build["results"] == FAILURE
+    assert build["state_string"] == "failed execution error (failure)"
+    detail = stack.get(f"builds/{build['buildid']}", property="runner_exit")
+    assert detail["builds"][0]["properties"]["runner_exit"][0] == 2
+    assert "quarantine" not in (stack.master_dir / "twistd.log").read_text()
     outcomes = sorted(r["outcome"] for r in results(rdb, props["uuid"]))
     assert outcomes == ["CRASHED", "CRASHED"]  # the recorded verdict, and the run's own
 

@@ -17,7 +17,7 @@ import requests
 from http_faults import AnswerDroppingProxy
 from rdb_server import free_port, kill_server, start_server, stop_server
 
-import checkline.reporting.deliver
+from checkline.reporting import deliver as deliver_module
 from checkline.reporting.deliver import RetryPolicy
 from checkline.reporting.report import ReportSummary, Target, report_results
 from checkline.reporting.tap import format_tap
@@ -115,7 +115,7 @@ def test_assert_killed_mid_report_no_loss_no_duplicate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # many chunks: time to kill in between
-    monkeypatch.setattr(checkline.reporting.deliver, "CHUNK", 100)
+    monkeypatch.setattr(deliver_module, "CHUNK", 100)
     db, log = f"sqlite:///{tmp_path / 'rdb.sqlite'}", tmp_path / "server.log"
     proc, server = start_server(db, log)
     port = int(server.root.rsplit(":", 1)[1])

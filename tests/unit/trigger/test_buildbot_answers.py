@@ -125,12 +125,29 @@ def test_answers_map_to_errors(
             [{"complete": True, "results": 2, "properties": {"duplicate_uuid": [True, "x"]}}],
             JobStatus.CRASHED,
         ),
-        # the master refused its properties (a NUL in the item): never FINISHED, whatever
-        # result an older master.cfg gave the build
+        # the master refused its properties (a NUL in the item): never FINISHED
         (
             {"complete": True},
             [{"complete": True, "results": 2, "properties": {"job_refused": ["item", "x"]}}],
             JobStatus.CRASHED,
+        ),
+        # the runner could not run the check to its end (execution error 2, job error 3): the
+        # build FAILED (never EXCEPTION, which quarantines the worker), the job CRASHED
+        (
+            {"complete": True},
+            [{"complete": True, "results": 2, "properties": {"runner_exit": [2, "RunTask"]}}],
+            JobStatus.CRASHED,
+        ),
+        (
+            {"complete": True},
+            [{"complete": True, "results": 2, "properties": {"runner_exit": [3, "RunTask"]}}],
+            JobStatus.CRASHED,
+        ),
+        # a failing check (exit 100) ran to its end
+        (
+            {"complete": True},
+            [{"complete": True, "results": 2, "properties": {"runner_exit": [100, "RunTask"]}}],
+            JobStatus.FINISHED,
         ),
     ],
 )
@@ -142,7 +159,7 @@ def test_status(
     assert BuildbotBackend(server.url).status("42") == expected
     assert [path for _, path, _ in server.requests] == [
         "/api/v2/buildrequests/42",
-        "/api/v2/buildrequests/42/builds?property=duplicate_uuid&property=job_refused",
+        "/api/v2/buildrequests/42/builds?property=duplicate_uuid&property=job_refused&property=runner_exit",
     ]
 
 
@@ -177,5 +194,5 @@ def test_status_many_two_requests_for_all(server: Server) -> None:
     }
     assert [path for _, path, _ in server.requests] == [
         "/api/v2/buildrequests?buildrequestid__ge=40",
-        "/api/v2/builds?buildrequestid__ge=40&property=duplicate_uuid&property=job_refused",
+        "/api/v2/builds?buildrequestid__ge=40&property=duplicate_uuid&property=job_refused&property=runner_exit",
     ]
