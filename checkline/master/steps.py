@@ -51,11 +51,11 @@ from .settings import MasterSettings
 
 __all__ = [
     "RUNNER_RESULTS",
-    "RunTask",
     "ArtifactsWriter",
     "CloneChecks",
     "ReportResults",
     "ReserveArtifacts",
+    "RunTask",
     "UploadArtifacts",
     "build_factory",
 ]
