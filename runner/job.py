@@ -9,14 +9,15 @@ which no item name has and which would corrupt argv and logs).
 
 from __future__ import annotations
 
-import re
 import uuid as uuid_module
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from checkline.contracts import arch_problem, item_problem, item_type_problem, uuid_problem
+
 from .errors import InputError
 
-__all__ = ["ITEM_TYPES", "RESERVED_NAMES", "RunInput", "item_problem"]
+__all__ = ["ITEM_TYPES", "RESERVED_NAMES", "RunInput"]
 
 #: Taskotron's ReportType values, shown in help; other identifiers are accepted too.
 ITEM_TYPES = (
@@ -36,19 +37,7 @@ RESERVED_NAMES = frozenset(
     {"item", "item_type", "arch", "uuid", "jobid", "workdir", "artifactsdir", "taskdir"}
 )
 
-_SAFE_UUID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-_ITEM_TYPE = re.compile(r"[a-z][a-z0-9_]{0,63}")
-_ARCH = re.compile(r"[a-z0-9][a-z0-9_]{0,31}")
-_BAD_ITEM_CHARS = re.compile(r"[\x00\r\n]")
 _KEYS = ("item", "item_type", "arch", "uuid", "jobid")
-
-
-def item_problem(item: str) -> str | None:
-    """Why no job can run ``item`` (a NUL or a line break: they corrupt argv and logs), or
-    None. The trigger asks before it records a job, the master and the runner before a run."""
-    if _BAD_ITEM_CHARS.search(item):
-        return f"item {item!r} contains a NUL or line break"
-    return None
 
 
 @dataclass(frozen=True)
@@ -85,22 +74,17 @@ class RunInput:
             problems.append(problem)
         if not item_type:
             problems.append(f"item_type is required (-t TYPE, e.g. {', '.join(ITEM_TYPES[:3])})")
-        elif not _ITEM_TYPE.fullmatch(item_type):
-            problems.append(
-                f"item_type {item_type!r} must be a lower-case identifier such as koji_build"
-            )
+        elif problem := item_type_problem(item_type):
+            problems.append(problem)
         elif item_type in RESERVED_NAMES:
             problems.append(
                 f"item_type {item_type!r} is a runner variable name; it cannot be a type"
             )
-        if not _ARCH.fullmatch(arch):
-            problems.append(f"arch {arch!r} must be lower-case letters, digits and '_' (x86_64)")
-        if not _SAFE_UUID.fullmatch(run_uuid):
-            problems.append(
-                f"uuid {run_uuid!r} must be 1-128 letters, digits, '.', '_' or '-' "
-                "starting with a letter or digit (it names the artifacts directory)"
-            )
-        if _BAD_ITEM_CHARS.search(jobid):
+        if problem := arch_problem(arch):
+            problems.append(problem)
+        if problem := uuid_problem(run_uuid):
+            problems.append(problem)
+        if item_problem(jobid):
             problems.append(f"jobid {jobid!r} contains a NUL or line break")
         if problems:
             raise InputError("runner input: " + "; ".join(problems))

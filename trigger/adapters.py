@@ -34,7 +34,7 @@ from jsonschema.validators import validator_for
 from koji_fedoramessaging_messages.build import BuildStateChangeV1
 from koji_fedoramessaging_messages.tag import TagV1
 
-from checkline.runner.job import item_problem
+from checkline.contracts import item_problem
 
 from .errors import MalformedMessage
 

@@ -302,14 +302,15 @@ def schedule(
     force: bool,
 ) -> None:
     """Record (and submit) jobs by hand, without a message."""
-    from checkline.runner.job import item_problem
+    from checkline.contracts import arch_problem, item_problem, item_type_problem
 
     from .rules import NOARCH, check_task
 
     settings = _settings(config, rules, db, backend)
     problems = [p for task in tasks if (p := check_task(task, settings.checks_dir))]
-    if problem := item_problem(item):
-        problems.append(problem)
+    # The names the master and the runner check: a job they would refuse is never recorded.
+    problems += [p for arch in arches if (p := arch_problem(arch))]
+    problems += [p for p in (item_problem(item), item_type_problem(item_type)) if p]
     if problems:
         raise click.UsageError("; ".join(problems))
     wanted = list(arches or settings.valid_arches)

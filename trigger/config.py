@@ -46,6 +46,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from checkline.contracts import arch_problem
 from checkline.secrets import NO_SECRET, Secret, redacted_repr
 
 from .errors import ConfigError
@@ -139,6 +140,9 @@ def settings_from_mapping(
         arches = out["valid_arches"]
         if not arches or not all(isinstance(a, str) and a for a in arches):
             raise ConfigError(f"{source}: valid_arches must be a non-empty list of arch names")
+        problems = [p for a in arches if (p := arch_problem(a))]
+        if problems:
+            raise ConfigError(f"{source}: valid_arches: {'; '.join(problems)}")
         out["valid_arches"] = tuple(arches)
     if "local_command" in out:
         command = out["local_command"]

@@ -18,7 +18,6 @@ Every problem in a file is reported at once, each naming the file and the rule.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,14 +25,13 @@ from typing import Any
 
 import yaml
 
+from checkline.contracts import NOARCH, arch_problem, check_name_problem
+
 from .errors import RulesError
 from .query import Node, Unresolved, compile_query, has_placeholder, substitute
 
 __all__ = ["NOARCH", "Action", "Rule", "RuleSet", "check_task", "load_rules", "parse_rules"]
 
-NOARCH = "noarch"
-TASK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
-ARCH_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 Job = dict[str, Any]
 
 
@@ -140,7 +138,7 @@ class RuleSet:
                     continue
                 values = value if isinstance(value, list) else [value]
                 # Event data becomes an arch only when it looks like one.
-                arches.extend(v for v in values if isinstance(v, str) and ARCH_NAME.match(v))
+                arches.extend(v for v in values if isinstance(v, str) and not arch_problem(v))
         if NOARCH in arches:
             return [NOARCH]
         return list(dict.fromkeys(arches))
@@ -169,11 +167,8 @@ def _string_list(value: Any, what: str, where: str, errors: list[str]) -> tuple[
 
 def check_task(task: str, checks_dir: Path) -> str | None:
     """Why ``task`` cannot run from ``checks_dir``, or None when it can."""
-    if not TASK_NAME.match(task):
-        return (
-            f"task {task!r} is not a valid task name (letters, digits, . _ + -; "
-            "no placeholders, no paths)"
-        )
+    if problem := check_name_problem(task):
+        return f"task {task!r} is not a valid task name: {problem} (no placeholders, no paths)"
     if not (checks_dir / task / "runtask.yml").is_file():
         known = sorted(p.parent.name for p in checks_dir.glob("*/runtask.yml"))
         return (
@@ -200,8 +195,8 @@ def _action(spec: Any, where: str, checks_dir: Path, errors: list[str]) -> Actio
     if "arches" in spec:
         arches = _string_list(spec["arches"], "arches", where, errors)
         for arch in arches:
-            if not has_placeholder(arch) and not ARCH_NAME.match(arch):
-                errors.append(f"{where}: {arch!r} is not a valid arch name")
+            if not has_placeholder(arch) and (problem := arch_problem(arch)):
+                errors.append(f"{where}: {arch!r} is not a valid arch name: {problem}")
     return Action(tasks, arches)
 
 

@@ -8,11 +8,11 @@ functions over plain dicts; no Buildbot import, so they are tested without a mas
 from __future__ import annotations
 
 import enum
-import re
 import shutil
 from pathlib import Path
 from typing import Any
 
+from checkline.contracts import check_name_problem
 from checkline.runner.errors import InputError
 from checkline.runner.job import RunInput
 
@@ -26,7 +26,6 @@ __all__ = [
 
 #: What the ForceScheduler declares (undeclared parameters are silently dropped by Buildbot).
 JOB_PROPERTIES = ("item", "item_type", "taskname", "arch", "uuid")
-_TASKNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 class JobPropertiesError(ValueError):
@@ -41,12 +40,15 @@ def job_from_properties(props: dict[str, Any]) -> dict[str, str]:
     """
     problems = []
     taskname = props.get("taskname") or ""
-    if not isinstance(taskname, str) or not _TASKNAME.fullmatch(taskname):
-        problems.append(
-            f"taskname {taskname!r} must be a check's folder name (letters, digits, '.', '_', '-')"
-        )
+    if not isinstance(taskname, str):
+        problems.append(f"taskname {taskname!r} must be a check's folder name")
+    elif problem := check_name_problem(taskname):
+        problems.append(f"taskname {taskname!r} must be a check's folder name: {problem}")
     if not props.get("uuid"):
         problems.append("uuid is required (it names the artifacts and the ResultsDB group)")
+    if not props.get("arch"):
+        # The runner reads no arch as noarch; a build always has one (its builder's).
+        problems.append("arch is required (the trigger always sets it)")
     try:
         run = RunInput.from_dict(
             {key: props.get(key) or None for key in ("item", "item_type", "arch", "uuid")}

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from checkline.contracts import arch_problem
 from checkline.secrets import NO_SECRET, Secret, redacted_repr
 
 __all__ = ["ENV_PREFIX", "MasterSettings", "SettingsError", "Worker", "load_settings"]
@@ -121,7 +122,7 @@ def _worker(raw: Any, where: str) -> Worker:
     if (
         not isinstance(arches, list)
         or not arches
-        or not all(isinstance(a, str) and a.isidentifier() for a in arches)
+        or not all(isinstance(a, str) and not arch_problem(a) for a in arches)
     ):
         raise SettingsError(f"{where}.arches: must be a non-empty list of arch names")
     max_builds = raw.get("max_builds", 2)

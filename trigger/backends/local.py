@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -21,13 +20,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from checkline.contracts import check_name_problem
+
 from ..errors import BackendError, TransientBackendError
 from ..ledger import JobStatus
 from .base import Backend
 
 __all__ = ["LocalBackend"]
 
-TASK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
 def _checkline() -> str:
@@ -61,8 +61,8 @@ class LocalBackend(Backend):
             BackendError: a task name that is not a plain name of the checks repo, a bad uuid.
         """
         task = str(job["taskname"])
-        if not TASK_NAME.match(task):
-            raise BackendError(f"{task!r} is not a task name")
+        if problem := check_name_problem(task):
+            raise BackendError(f"{task!r} is not a task name: {problem}")
         formula = self.checks_dir / task / "runtask.yml"
         if not formula.is_file():
             raise BackendError(f"task {task!r} is not in {self.checks_dir}")

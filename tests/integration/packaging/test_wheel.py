@@ -8,6 +8,7 @@ the two must be able to share an environment.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -23,8 +24,13 @@ REPO = Path(__file__).resolve().parents[3]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     out = tmp_path_factory.mktemp("wheel")
+    # A copy, links kept: setuptools builds in the source tree (build/, *.egg-info).
+    source = out / "source"
+    junk = shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", ".checkline",
+                                  "artifacts", "__pycache__", ".*_cache")  # fmt: skip
+    shutil.copytree(REPO, source, symlinks=True, ignore=junk)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(REPO), "-w", str(out)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(source), "-w", str(out)],
         check=True, capture_output=True, timeout=600,
     )  # fmt: skip
     [built] = out.glob("checkline-*.whl")
