@@ -1,4 +1,8 @@
-"""``create_app(settings)``: the WSGI application (API v2.0, and the pages in ``web``)."""
+"""``create_app(settings)``: the WSGI application (API v2.0, and the pages in ``web``).
+
+Both are module-level blueprints; what they need of this app (settings, database, relay) is
+its ``service.Service``, installed here once.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,12 @@ from flask import Flask, Response, jsonify
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
 
-from .api_v2 import Service, create_api
+from .api_v2 import api
 from .config import Settings
 from .db import Database
 from .publish import FedoraMessagingPublisher, OutboxRelay, Publisher
-from .web import create_web
+from .service import Service, install
+from .web import web
 
 __all__ = ["create_app"]
 
@@ -72,9 +77,9 @@ def create_app(
         app.extensions["outbox_relay"] = relay
         if start_relay:
             relay.start()
-    service = Service(settings, db, relay)
-    app.register_blueprint(create_api(service), url_prefix="/api/v2.0")
-    app.register_blueprint(create_web(service))
+    install(app, Service(settings, db, relay))
+    app.register_blueprint(api, url_prefix="/api/v2.0")
+    app.register_blueprint(web)
 
     @app.errorhandler(BadRequest)
     def bad_request(_err: BadRequest) -> tuple[Response, int]:

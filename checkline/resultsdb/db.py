@@ -12,7 +12,7 @@ wakes a ``flock`` waiter the moment the lock is released. SQLite's own lock stil
 clients posting single results 508-544/s without it, 585-654/s with it (interleaved runs).
 
 Reads run outside any transaction (autocommit): every read is one statement (see
-``serializers.with_details``), so it sees one snapshot anyway, and on PostgreSQL this saves
+``queries.with_details``), so it sees one snapshot anyway, and on PostgreSQL this saves
 the BEGIN and ROLLBACK round trips. There is no pre-ping either (another round trip per
 request): a connection the server dropped fails once and is replaced (503 for that request).
 """
@@ -218,7 +218,8 @@ class Database:
 
 
 def reset_database(engine: Engine) -> None:
-    """Delete every row and restart ids at 1 (tests, and ``init-db --drop`` on a live DB)."""
+    """Delete every row and restart ids at 1: the test fixtures' empty database between tests,
+    faster than dropping and migrating again (``init-db --drop`` drops: ``migrate.drop``)."""
     tables = list(reversed(metadata.sorted_tables))
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":

@@ -15,6 +15,8 @@ index), so adding a filter never multiplies rows.
 testcases' newest result is one backwards step in the item's index; for a group, its few
 results are ranked with a window function; otherwise each testcase's newest result is one
 backwards step in the (testcase_name, submit_time, id) index, whatever the table's size.
+``with_details`` makes any of these ONE statement that also brings the results' data, groups
+and testcases.
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    CompoundSelect,
     FromClause,
     Integer,
     Select,
@@ -35,8 +37,10 @@ from sqlalchemy import (
     bindparam,
     func,
     literal_column,
+    null,
     or_,
     select,
+    union_all,
 )
 
 from .schema import group, groups_to_results, result, result_data, testcase
@@ -50,13 +54,14 @@ __all__ = [
     "DataFilter",
     "FilterShape",
     "ResultFilters",
+    "groups_with_counts",
     "latest_results",
+    "one_group",
     "one_result",
     "parameters",
-    "previous_outcome",
-    "previous_outcome_parameters",
     "result_page",
     "shape_of",
+    "with_details",
 ]
 
 
@@ -400,6 +405,83 @@ def one_result() -> Select[tuple[object, ...]]:
     return select(result).where(result.c.id == bindparam("id"))
 
 
+def groups_with_counts() -> Select[Any]:
+    """``group`` rows with their ``results_count``, counted in the same statement."""
+    count = (
+        select(func.count())
+        .where(groups_to_results.c.group_id == group.c.id)
+        .scalar_subquery()
+        .label("results_count")
+    )
+    return select(group, count)
+
+
+def one_group(uuid: str) -> Select[Any]:
+    """The group ``uuid`` (none or one row) with its ``results_count``."""
+    return groups_with_counts().where(group.c.uuid == uuid)
+
+
+def with_details(statement: Select[Any]) -> CompoundSelect[Any]:
+    """A statement selecting ``result`` rows, made into ONE statement that also brings their
+    data, groups and testcases (run it, then ``serializers.documents``).
+
+    The statement becomes a materialized CTE; its rows, their data, their groups and their
+    testcases come back together as one UNION ALL, told apart by a ``kind`` column. On
+    PostgreSQL every round trip costs as much as the query itself, so this is the difference
+    between a page at the cost of the healthcheck and a page at four times it.
+    """
+    page = statement.cte("page").prefix_with("MATERIALIZED")
+    ids = select(page.c.id)
+    rows = select(
+        literal_column("0").label("kind"),
+        page.c.id.label("rid"),
+        page.c.testcase_name.label("a"),
+        page.c.outcome.label("b"),
+        page.c.note.label("c"),
+        page.c.ref_url.label("d"),
+        page.c.submit_time.label("t"),
+        page.c.id.label("seq"),
+    )
+    data = select(
+        literal_column("1"),
+        result_data.c.result_id,
+        result_data.c.key,
+        result_data.c.value,
+        null(),
+        null(),
+        null(),
+        result_data.c.id,
+    ).where(result_data.c.result_id.in_(ids))
+    links = (
+        select(
+            literal_column("2"),
+            groups_to_results.c.result_id,
+            group.c.uuid,
+            null(),
+            null(),
+            null(),
+            null(),
+            groups_to_results.c.id,
+        )
+        .join(group, group.c.id == groups_to_results.c.group_id)
+        .where(groups_to_results.c.result_id.in_(ids))
+    )
+    cases = select(
+        literal_column("3"),
+        null(),
+        testcase.c.name,
+        testcase.c.ref_url,
+        null(),
+        null(),
+        null(),
+        testcase.c.id,
+    ).where(testcase.c.name.in_(select(page.c.testcase_name)))
+    # No ORDER BY: the database would sort each part in a temporary B-tree;
+    # ``serializers.documents`` sorts the rows (about a hundred) by (kind, seq) itself, in
+    # microseconds.
+    return union_all(rows, data, links, cases)
+
+
 def latest_results(shape: FilterShape, distinct_on: int = 0) -> Select[tuple[object, ...]]:
     """The newest result per testcase (and per value of each of the ``distinct_on`` data
     keys, bound as ``distinct_<n>``, a missing key being a group of its own), newest first."""
@@ -486,45 +568,3 @@ def _newest_per_testcase(
         .where(result.c.id.in_(select(newest.c.id)))
         .order_by(result.c.submit_time.desc(), result.c.id.desc())
     )
-
-
-@cache
-def previous_outcome(keys: tuple[str, ...]) -> Select[tuple[object, ...]]:
-    """The outcome of the result just before a given one (by submit_time, then id) of the same
-    testcase whose data has the same value for each of ``keys`` (item, type, arch).
-
-    Built once per tuple of keys (a handful: building it cost about what running it does); the
-    rest is bound, see ``previous_outcome_parameters``.
-    """
-    submit_time: BindParameter[dt.datetime] = bindparam("submit_time")
-    result_id: BindParameter[int] = bindparam("result_id")
-    earlier = or_(
-        result.c.submit_time < submit_time,
-        and_(result.c.submit_time == submit_time, result.c.id < result_id),
-    )
-    statement = select(result.c.outcome).where(
-        result.c.testcase_name == bindparam("testcase_name"), earlier
-    )
-    for key in keys:
-        statement = statement.where(
-            result.c.id.in_(
-                select(result_data.c.result_id).where(
-                    result_data.c.key == key, result_data.c.value == bindparam(f"value_{key}")
-                )
-            )
-        )
-    return statement.order_by(result.c.submit_time.desc(), result.c.id.desc()).limit(ONE)
-
-
-def previous_outcome_parameters(
-    testcase_name: str, submit_time: dt.datetime, result_id: int, same: dict[str, str]
-) -> dict[str, Any]:
-    """The values of ``previous_outcome(tuple(same))``: this result's testcase, time and id,
-    and the value each key of ``same`` must have."""
-    values = {f"value_{key}": value for key, value in same.items()}
-    return {
-        "testcase_name": testcase_name,
-        "submit_time": submit_time,
-        "result_id": result_id,
-        **values,
-    }

@@ -6,7 +6,10 @@ than the database took to run it: about 0.5 ms of a 1.5 ms read. A statement dep
 the shape of the filters (``queries.FilterShape``), so it is built once per shape and kept;
 SQLAlchemy's compiled cache then finds its SQL at once (a kept statement memoizes its cache
 key), and a request only binds its values (a page's OFFSET and LIMIT into its text:
-``queries.page_bound``). Each read is ONE statement (see ``serializers.with_details``).
+``queries.page_bound``). Each read is ONE statement (see ``queries.with_details``).
+
+All the SQL the views run is here (or in ``store``): they call these functions with plain
+values and get documents or rows back, which ``serializers`` turns into documents.
 """
 
 from __future__ import annotations
@@ -22,26 +25,45 @@ from sqlalchemy import (
     Connection,
     Executable,
     Row,
+    RowMapping,
     Select,
     bindparam,
     or_,
+    select,
+    text,
 )
 
 from .db import planned_per_execution
 from .queries import (
     FilterShape,
     ResultFilters,
+    groups_with_counts,
     latest_results,
+    one_group,
     one_result,
     page_bound,
     parameters,
     result_page,
     shape_of,
+    with_details,
 )
-from .schema import group
-from .serializers import Urls, documents, groups_with_counts, serialize_group, with_details
+from .schema import group, testcase
+from .serializers import Urls, documents, serialize_group
 
-__all__ = ["groups", "latest", "page", "planned_once", "single"]
+__all__ = [
+    "group_exists",
+    "group_with_count",
+    "groups",
+    "groups_by_uuid",
+    "latest",
+    "page",
+    "ping",
+    "planned_once",
+    "single",
+    "testcase_exists",
+    "testcase_row",
+    "testcases",
+]
 
 #: Shapes kept per process: bounded by this, not by what clients send.
 _SHAPES = 256
@@ -174,3 +196,55 @@ def groups(
     statement = (_kept_groups if kept else _build_groups)(*counts)
     rows = [row._mapping for row in _run(conn, statement, values, kept=kept)]
     return [serialize_group(row, row["results_count"], urls) for row in rows]
+
+
+def ping(conn: Connection) -> None:
+    """Touch the results table (no row read): raises when the database cannot answer."""
+    conn.execute(text("SELECT 1 FROM result LIMIT 0")).all()
+
+
+def group_with_count(conn: Connection, uuid: str) -> RowMapping | None:
+    """The group ``uuid`` with its ``results_count`` (one statement), or None."""
+    return conn.execute(one_group(uuid)).mappings().first()
+
+
+def groups_by_uuid(conn: Connection, uuids: Sequence[str]) -> list[RowMapping]:
+    """The groups among ``uuids`` that exist, oldest first (a result's groups, on its page)."""
+    statement = select(group).where(group.c.uuid.in_(uuids)).order_by(group.c.id)
+    return list(conn.execute(statement).mappings())
+
+
+def group_exists(conn: Connection, uuid: str) -> bool:
+    """Whether the group ``uuid`` exists: tells an empty page of its results from a 404."""
+    statement = select(group.c.id).where(group.c.uuid == uuid).limit(1)
+    return conn.execute(statement).first() is not None
+
+
+def testcase_row(conn: Connection, name: str) -> RowMapping | None:
+    """The testcase ``name``, or None."""
+    statement = select(testcase).where(testcase.c.name == name)
+    return conn.execute(statement).mappings().first()
+
+
+def testcase_exists(conn: Connection, name: str) -> bool:
+    """Whether the testcase ``name`` exists: tells an empty page of its results from a 404."""
+    statement = select(testcase.c.id).where(testcase.c.name == name).limit(1)
+    return conn.execute(statement).first() is not None
+
+
+def testcases(
+    conn: Connection,
+    *,
+    names: Sequence[str] = (),
+    likes: Sequence[str] = (),
+    offset: int,
+    limit: int,
+) -> list[RowMapping]:
+    """A page of testcases by name: those named any of ``names``, else matching any of
+    ``likes`` (SQL LIKE patterns); each filter when not empty."""
+    statement = select(testcase).order_by(testcase.c.name.asc())
+    if names:
+        statement = statement.where(or_(*(testcase.c.name == name for name in names)))
+    elif likes:
+        statement = statement.where(or_(*(testcase.c.name.like(like) for like in likes)))
+    return list(conn.execute(statement.offset(offset).limit(limit)).mappings().all())

@@ -1,8 +1,9 @@
 """Rows to the v2.0 JSON shapes, with absolute URLs built from the request's root.
 
-``with_details`` makes a page of results with their data, groups and testcases ONE
-statement, and ``groups_with_counts`` counts a page of groups' results in theirs; upstream
-loads them per row (61 statements for 20 results, 21 for 20 groups).
+Only documents are built here; the statements whose rows these read are in ``queries``
+(``with_details``: a page of results with their data, groups and testcases as ONE statement,
+read by ``documents``; ``groups_with_counts``: groups with their results counted in the same
+statement). Upstream loads them per row (61 statements for 20 results, 21 for 20 groups).
 """
 
 from __future__ import annotations
@@ -15,17 +16,12 @@ from operator import itemgetter
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import CompoundSelect, Select, func, literal_column, null, select, union_all
-
-from .schema import group, groups_to_results, result_data, testcase
-
 __all__ = [
     "Urls",
     "documents",
-    "groups_with_counts",
+    "result_document",
     "serialize_group",
     "serialize_testcase",
-    "with_details",
 ]
 
 #: A database row as a mapping (SQLAlchemy's RowMapping, or a plain dict).
@@ -73,17 +69,6 @@ def serialize_group(row: Row, results_count: int, urls: Urls) -> dict[str, Any]:
     }
 
 
-def groups_with_counts() -> Select[Any]:
-    """``group`` rows with their ``results_count``, counted in the same statement."""
-    count = (
-        select(func.count())
-        .where(groups_to_results.c.group_id == group.c.id)
-        .scalar_subquery()
-        .label("results_count")
-    )
-    return select(group, count)
-
-
 def result_document(
     row: Row,
     testcase_row: Row,
@@ -105,70 +90,10 @@ def result_document(
     }
 
 
-def with_details(statement: Select[Any]) -> CompoundSelect[Any]:
-    """A statement selecting ``result`` rows, made into ONE statement that also brings their
-    data, groups and testcases (run it, then ``documents``).
-
-    The statement becomes a materialized CTE; its rows, their data, their groups and their
-    testcases come back together as one UNION ALL, told apart by a ``kind`` column. On
-    PostgreSQL every round trip costs as much as the query itself, so this is the difference
-    between a page at the cost of the healthcheck and a page at four times it.
-    """
-    page = statement.cte("page").prefix_with("MATERIALIZED")
-    ids = select(page.c.id)
-    rows = select(
-        literal_column("0").label("kind"),
-        page.c.id.label("rid"),
-        page.c.testcase_name.label("a"),
-        page.c.outcome.label("b"),
-        page.c.note.label("c"),
-        page.c.ref_url.label("d"),
-        page.c.submit_time.label("t"),
-        page.c.id.label("seq"),
-    )
-    data = select(
-        literal_column("1"),
-        result_data.c.result_id,
-        result_data.c.key,
-        result_data.c.value,
-        null(),
-        null(),
-        null(),
-        result_data.c.id,
-    ).where(result_data.c.result_id.in_(ids))
-    links = (
-        select(
-            literal_column("2"),
-            groups_to_results.c.result_id,
-            group.c.uuid,
-            null(),
-            null(),
-            null(),
-            null(),
-            groups_to_results.c.id,
-        )
-        .join(group, group.c.id == groups_to_results.c.group_id)
-        .where(groups_to_results.c.result_id.in_(ids))
-    )
-    cases = select(
-        literal_column("3"),
-        null(),
-        testcase.c.name,
-        testcase.c.ref_url,
-        null(),
-        null(),
-        null(),
-        testcase.c.id,
-    ).where(testcase.c.name.in_(select(page.c.testcase_name)))
-    # No ORDER BY: the database would sort each part in a temporary B-tree; ``documents``
-    # sorts the rows (about a hundred) by (kind, seq) itself, in microseconds.
-    return union_all(rows, data, links, cases)
-
-
 def documents(
     rows: Iterable[Sequence[Any]], urls: Urls, *, order: str | None = "desc"
 ) -> list[dict[str, Any]]:
-    """The v2.0 documents from the rows of a ``with_details`` statement.
+    """The v2.0 documents from the rows of a ``queries.with_details`` statement.
 
     Args:
         order: how the results were ordered, to restore it (a UNION has no order):
@@ -210,8 +135,8 @@ def documents(
     ]
 
 
-#: The order the rows of ``with_details`` are read in: results, data, groups, testcases, each
-#: by id (so a result's data and groups keep the order they were stored in).
+#: The order the rows of ``queries.with_details`` are read in: results, data, groups,
+#: testcases, each by id (so a result's data and groups keep the order they were stored in).
 _KIND_AND_SEQ = itemgetter(0, 7)
 
 

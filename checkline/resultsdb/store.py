@@ -1,4 +1,5 @@
-"""SQL for writing: the create/upsert semantics of upstream's POST endpoints.
+"""SQL for writing: the create/upsert semantics of upstream's POST endpoints, and the read
+that decides what a write announces (``previous_outcome``).
 
 Rows that several requests may create at once (a new testcase, a new group) are inserted with
 ``ON CONFLICT DO NOTHING`` and then read: concurrent POSTs naming the same new group never
@@ -17,11 +18,15 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Connection,
+    RowMapping,
     Select,
     Table,
+    and_,
     bindparam,
     insert,
+    or_,
     select,
     text,
     update,
@@ -31,12 +36,13 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from .parsers import CreateGroupBody, CreateResultBody, CreateTestcaseBody
 from .publish import enqueue
-from .queries import previous_outcome, previous_outcome_parameters
+from .queries import ONE, one_group
 from .schema import group, groups_to_results, result, result_data, testcase
 
 __all__ = [
     "announce",
     "create_group",
+    "create_group_counted",
     "create_results",
     "create_testcase",
     "data_rows",
@@ -149,6 +155,13 @@ def create_group(conn: Connection, body: CreateGroupBody) -> dict[str, Any]:
     overwritten by non-empty values, as upstream does."""
     changes = {k: v for k, v in (("description", body.description), ("ref_url", body.ref_url)) if v}
     return _ensure(conn, group, "uuid", body.uuid or str(uuid_module.uuid1()), changes)
+
+
+def create_group_counted(conn: Connection, body: CreateGroupBody) -> RowMapping:
+    """``create_group``, then the group read back with its ``results_count``: the answer of
+    POST /groups, which counts the results of a group that already had some."""
+    uuid = create_group(conn, body)["uuid"]
+    return conn.execute(one_group(uuid)).mappings().one()
 
 
 def data_rows(data: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -385,6 +398,48 @@ def store_one(conn: Connection, body: CreateResultBody) -> Stored | None:
     row["id"] = result_id
     testcase_row = {"id": testcase_id, "name": name, "ref_url": testcase_ref_url, **changes}
     return row, testcase_row, uuids, _grouped(data)
+
+
+@cache
+def previous_outcome(keys: tuple[str, ...]) -> Select[tuple[object, ...]]:
+    """The outcome of the result just before a given one (by submit_time, then id) of the same
+    testcase whose data has the same value for each of ``keys`` (item, type, arch).
+
+    Built once per tuple of keys (a handful: building it cost about what running it does); the
+    rest is bound, see ``previous_outcome_parameters``.
+    """
+    submit_time: BindParameter[dt.datetime] = bindparam("submit_time")
+    result_id: BindParameter[int] = bindparam("result_id")
+    earlier = or_(
+        result.c.submit_time < submit_time,
+        and_(result.c.submit_time == submit_time, result.c.id < result_id),
+    )
+    statement = select(result.c.outcome).where(
+        result.c.testcase_name == bindparam("testcase_name"), earlier
+    )
+    for key in keys:
+        statement = statement.where(
+            result.c.id.in_(
+                select(result_data.c.result_id).where(
+                    result_data.c.key == key, result_data.c.value == bindparam(f"value_{key}")
+                )
+            )
+        )
+    return statement.order_by(result.c.submit_time.desc(), result.c.id.desc()).limit(ONE)
+
+
+def previous_outcome_parameters(
+    testcase_name: str, submit_time: dt.datetime, result_id: int, same: dict[str, str]
+) -> dict[str, Any]:
+    """The values of ``previous_outcome(tuple(same))``: this result's testcase, time and id,
+    and the value each key of ``same`` must have."""
+    values = {f"value_{key}": value for key, value in same.items()}
+    return {
+        "testcase_name": testcase_name,
+        "submit_time": submit_time,
+        "result_id": result_id,
+        **values,
+    }
 
 
 #: What makes two results "the same check of the same thing" for the low-noise messages.

@@ -1,4 +1,4 @@
-"""The HTML pages to browse results (upstream ResultsDB has none): ``create_web(service)``.
+"""The HTML pages to browse results (upstream ResultsDB has none): the blueprint ``web``.
 
 Server-rendered with Jinja2 (``templates/``, autoescaped: every stored value is text, never
 markup) and usable without JavaScript. Pages, each a constant number of SQL statements:
@@ -12,7 +12,9 @@ markup) and usable without JavaScript. Pages, each a constant number of SQL stat
 ``/testcases/<name>``        a testcase and its results.
 ``/results/<id>``            one result with all its data, its log and its groups.
 
-Data access is ``reads`` (statements built once per filter shape) plus ``serializers`` (the
+One module-level function per page, as in ``api_v2``, reading the app's settings and
+database through ``service.current_service`` (see ``service`` for why). Data access is
+``reads`` (the only SQL: statements built once per filter shape) plus ``serializers`` (the
 v2.0 documents, whose data, groups and testcases are loaded for a whole page at once). A stored
 URL becomes a link only when it is ``http://`` or ``https://``; anything else (``javascript:``)
 is text.
@@ -27,26 +29,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, url_for
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from werkzeug.datastructures import MultiDict
 
 from . import reads
-from .api_v2 import Service
 from .parsers import parse_since
 from .queries import MAX_ID, MAX_OFFSET, DataFilter, ResultFilters
-from .schema import group, testcase
-from .serializers import Urls, groups_with_counts, serialize_group
+from .serializers import Urls, serialize_group
+from .service import current_service, request_urls
 
 __all__ = [
     "FILTER_FIELDS",
     "BadInput",
     "Window",
-    "create_web",
     "http_url",
     "outcome_class",
     "parse_filters",
     "parse_window",
+    "web",
 ]
+
+#: The pages' blueprint; mount it at ``/``.
+web = Blueprint("web", __name__, template_folder="templates")
 
 #: Rows per page unless ``limit`` says otherwise.
 PAGE_LIMIT = 50
@@ -220,152 +224,156 @@ def _page_documents(
     return reads.page(conn, filters, urls, offset=window.offset, limit=window.limit + 1)
 
 
-def create_web(service: Service) -> Blueprint:
-    """The pages' blueprint, bound to ``service``; mount it at ``/``."""
-    web = Blueprint("web", __name__, template_folder="templates")
+def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    return render_template(template, **context), status
+
+
+def _not_found(what: str) -> tuple[str, int]:
+    return _render("error.html", 404, title="Not found", message=f"{what} not found")
+
+
+def _bad_input(err: BadInput) -> tuple[str, int]:
+    return _render("error.html", 400, title="Bad request", message=str(err))
+
+
+@web.context_processor
+def helpers() -> dict[str, Any]:
+    return {"outcome_class": outcome_class, "http_url": http_url, "when": when}
+
+
+@web.after_request
+def security_headers(response: Response) -> Response:
+    for key, value in _SECURITY_HEADERS.items():
+        response.headers.setdefault(key, value)
+    return response
+
+
+@web.route("/")
+@web.route("/results")
+def results() -> tuple[str, int]:
+    service = current_service()
     settings, db = service.settings, service.db
-
-    def urls() -> Urls:
-        return Urls(request.url_root)
-
-    def render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-        return render_template(template, **context), status
-
-    def not_found(what: str) -> tuple[str, int]:
-        return render("error.html", 404, title="Not found", message=f"{what} not found")
-
-    def bad_input(err: BadInput) -> tuple[str, int]:
-        return render("error.html", 400, title="Bad request", message=str(err))
-
-    @web.context_processor
-    def helpers() -> dict[str, Any]:
-        return {"outcome_class": outcome_class, "http_url": http_url, "when": when}
-
-    @web.after_request
-    def security_headers(response: Response) -> Response:
-        for key, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        return response
-
-    @web.route("/")
-    @web.route("/results")
-    def results() -> tuple[str, int]:
-        form = {key: ", ".join(request.args.getlist(key)) for key in FILTER_FIELDS}
-        form["limit"] = request.args.get("limit", "")
-        try:
-            window = parse_window(request.args, settings.max_limit)
-            filters = parse_filters(request.args, settings.outcomes)
-        except BadInput as err:
-            return render(
-                "results.html",
-                400,
-                form=form,
-                outcomes=settings.outcomes,
-                error=str(err),
-                results=[],
-                pager=None,
-            )
-        with db.read(planned_once=filters is not None and reads.planned_once(filters)) as conn:
-            documents, pager = _paged(
-                _page_documents(conn, filters, window, urls()), window, (*FILTER_FIELDS, "limit")
-            )
-        return render(
+    form = {key: ", ".join(request.args.getlist(key)) for key in FILTER_FIELDS}
+    form["limit"] = request.args.get("limit", "")
+    try:
+        window = parse_window(request.args, settings.max_limit)
+        filters = parse_filters(request.args, settings.outcomes)
+    except BadInput as err:
+        return _render(
             "results.html",
+            400,
             form=form,
             outcomes=settings.outcomes,
-            error=None,
-            results=documents,
-            pager=pager,
+            error=str(err),
+            results=[],
+            pager=None,
         )
-
-    @web.route("/items/<path:item>", merge_slashes=False)
-    def item_page(item: str) -> tuple[str, int]:
-        item_type = request.args.get("type", "").strip()
-        try:
-            window = parse_window(request.args, settings.max_limit)
-        except BadInput as err:
-            return bad_input(err)
-        data = [DataFilter("item", (item,))]
-        if item_type:
-            data.append(DataFilter("type", (item_type,)))
-        filters = ResultFilters(data=tuple(data))
-        links = urls()
-        with db.read(planned_once=reads.planned_once(filters)) as conn:
-            newest = reads.latest(conn, filters, links, ("type", "arch"))
-            if not newest:
-                return not_found(f"Results of item {item!r}")
-            history, pager = _paged(
-                _page_documents(conn, filters, window, links), window, ("type", "limit")
-            )
-        latest = sorted(
-            newest,
-            key=lambda doc: (
-                doc["testcase"]["name"],
-                doc["data"].get("arch", [""]),
-                doc["data"].get("type", [""]),
-            ),
+    with db.read(planned_once=filters is not None and reads.planned_once(filters)) as conn:
+        documents, pager = _paged(
+            _page_documents(conn, filters, window, request_urls()),
+            window,
+            (*FILTER_FIELDS, "limit"),
         )
-        return render(
-            "item.html",
-            item=item,
-            item_type=item_type,
-            latest=latest,
-            results=history,
-            pager=pager,
+    return _render(
+        "results.html",
+        form=form,
+        outcomes=settings.outcomes,
+        error=None,
+        results=documents,
+        pager=pager,
+    )
+
+
+@web.route("/items/<path:item>", merge_slashes=False)
+def item_page(item: str) -> tuple[str, int]:
+    service = current_service()
+    settings, db = service.settings, service.db
+    item_type = request.args.get("type", "").strip()
+    try:
+        window = parse_window(request.args, settings.max_limit)
+    except BadInput as err:
+        return _bad_input(err)
+    data = [DataFilter("item", (item,))]
+    if item_type:
+        data.append(DataFilter("type", (item_type,)))
+    filters = ResultFilters(data=tuple(data))
+    links = request_urls()
+    with db.read(planned_once=reads.planned_once(filters)) as conn:
+        newest = reads.latest(conn, filters, links, ("type", "arch"))
+        if not newest:
+            return _not_found(f"Results of item {item!r}")
+        history, pager = _paged(
+            _page_documents(conn, filters, window, links), window, ("type", "limit")
         )
+    latest = sorted(
+        newest,
+        key=lambda doc: (
+            doc["testcase"]["name"],
+            doc["data"].get("arch", [""]),
+            doc["data"].get("type", [""]),
+        ),
+    )
+    return _render(
+        "item.html",
+        item=item,
+        item_type=item_type,
+        latest=latest,
+        results=history,
+        pager=pager,
+    )
 
-    @web.route("/groups/<path:uuid>", merge_slashes=False)
-    def group_page(uuid: str) -> tuple[str, int]:
-        try:
-            window = parse_window(request.args, settings.max_limit)
-        except BadInput as err:
-            return bad_input(err)
-        links = urls()
-        with db.read() as conn:
-            statement = groups_with_counts().where(group.c.uuid == uuid)
-            row = conn.execute(statement).mappings().first()
-            if row is None:
-                return not_found(f"Group {uuid!r}")
-            document = serialize_group(row, row["results_count"], links)
-            documents, pager = _paged(
-                _page_documents(conn, ResultFilters(groups=(uuid,)), window, links),
-                window,
-                ("limit",),
-            )
-        return render("group.html", group=document, results=documents, pager=pager)
 
-    @web.route("/testcases/<path:name>", merge_slashes=False)
-    def testcase_page(name: str) -> tuple[str, int]:
-        try:
-            window = parse_window(request.args, settings.max_limit)
-        except BadInput as err:
-            return bad_input(err)
-        with db.read() as conn:
-            row = conn.execute(select(testcase).where(testcase.c.name == name)).mappings().first()
-            if row is None:
-                return not_found(f"Testcase {name!r}")
-            documents, pager = _paged(
-                _page_documents(conn, ResultFilters(testcases=(name,)), window, urls()),
-                window,
-                ("limit",),
-            )
-        return render("testcase.html", testcase=row, results=documents, pager=pager)
+@web.route("/groups/<path:uuid>", merge_slashes=False)
+def group_page(uuid: str) -> tuple[str, int]:
+    service = current_service()
+    settings, db = service.settings, service.db
+    try:
+        window = parse_window(request.args, settings.max_limit)
+    except BadInput as err:
+        return _bad_input(err)
+    links = request_urls()
+    with db.read() as conn:
+        row = reads.group_with_count(conn, uuid)
+        if row is None:
+            return _not_found(f"Group {uuid!r}")
+        document = serialize_group(row, row["results_count"], links)
+        documents, pager = _paged(
+            _page_documents(conn, ResultFilters(groups=(uuid,)), window, links),
+            window,
+            ("limit",),
+        )
+    return _render("group.html", group=document, results=documents, pager=pager)
 
-    @web.route("/results/<result_id>")
-    def result_page_view(result_id: str) -> tuple[str, int]:
-        # Any id (not just <int:>), so that a bad one gets this 404 page too. isascii: "²"
-        # is a digit to isdigit() but not to int().
-        if not (result_id.isascii() and result_id.isdigit()) or int(result_id) > MAX_ID:
-            return not_found(f"Result {result_id!r}")
-        with db.read() as conn:
-            document = reads.single(conn, int(result_id), urls())
-            if document is None:
-                return not_found(f"Result {result_id!r}")
-            groups = list(
-                conn.execute(
-                    select(group).where(group.c.uuid.in_(document["groups"])).order_by(group.c.id)
-                ).mappings()
-            )
-        return render("result.html", result=document, groups=groups)
 
-    return web
+@web.route("/testcases/<path:name>", merge_slashes=False)
+def testcase_page(name: str) -> tuple[str, int]:
+    service = current_service()
+    settings, db = service.settings, service.db
+    try:
+        window = parse_window(request.args, settings.max_limit)
+    except BadInput as err:
+        return _bad_input(err)
+    with db.read() as conn:
+        row = reads.testcase_row(conn, name)
+        if row is None:
+            return _not_found(f"Testcase {name!r}")
+        documents, pager = _paged(
+            _page_documents(conn, ResultFilters(testcases=(name,)), window, request_urls()),
+            window,
+            ("limit",),
+        )
+    return _render("testcase.html", testcase=row, results=documents, pager=pager)
+
+
+@web.route("/results/<result_id>")
+def result_page_view(result_id: str) -> tuple[str, int]:
+    # Any id (not just <int:>), so that a bad one gets this 404 page too. isascii: "²"
+    # is a digit to isdigit() but not to int().
+    if not (result_id.isascii() and result_id.isdigit()) or int(result_id) > MAX_ID:
+        return _not_found(f"Result {result_id!r}")
+    with current_service().db.read() as conn:
+        document = reads.single(conn, int(result_id), request_urls())
+        if document is None:
+            return _not_found(f"Result {result_id!r}")
+        groups = reads.groups_by_uuid(conn, document["groups"])
+    return _render("result.html", result=document, groups=groups)

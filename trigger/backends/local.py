@@ -29,7 +29,6 @@ from .base import Backend
 __all__ = ["LocalBackend"]
 
 
-
 def _checkline() -> str:
     """The ``checkline`` script installed beside this Python, else the one on PATH."""
     beside = Path(sys.executable).parent / "checkline"
