@@ -17,16 +17,27 @@ import re
 __all__ = [
     "ARCH",
     "CHECK_NAME",
+    "EXECUTION_FILE",
     "ITEM_TYPE",
     "JOB_KEYS",
     "NOARCH",
+    "RESULTS_FILE",
+    "RUNNER_LOG",
     "RUN_UUID",
+    "TASK_OUTPUT",
     "arch_problem",
     "check_name_problem",
     "item_problem",
     "item_type_problem",
     "uuid_problem",
 ]
+
+#: A run's directory, ``<artifacts root>/<uuid>/``, as the runner writes it and reporting, the
+#: master and the local backend read it.
+RESULTS_FILE = "results.tap"  #: the verdicts, TAP13
+EXECUTION_FILE = "execution.json"  #: how the run went (execution_status, status...)
+RUNNER_LOG = "runner.log"  #: what the runner did: every result's log link by default
+TASK_OUTPUT = "task_output"  #: the check's own files (``${artifactsdir}``)
 
 #: The Job contract: what the trigger hands a backend, and a Buildbot build's properties.
 JOB_KEYS = ("item", "item_type", "taskname", "arch", "uuid")

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from checkline.contracts import EXECUTION_FILE
 from checkline.secrets import Secret
 
 from .client import PermanentError
@@ -147,7 +148,7 @@ def report_command(
     if results is None and status is None:
         raise click.UsageError("give RESULTS, or --queued/--running, or --flush-spool DIR")
     if artifacts_dir is None and results is not None:
-        if (results.parent / "execution.json").is_file():
+        if (results.parent / EXECUTION_FILE).is_file():
             artifacts_dir = results.parent
     target = Target(
         resultsdb,

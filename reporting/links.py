@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from checkline.contracts import RUNNER_LOG
+
 from .verdicts import Problem
 
-__all__ = ["MAIN_LOG", "LogLinks"]
-
-#: The run's main log, written by the runner in every run directory.
-MAIN_LOG = "runner.log"
+__all__ = ["LogLinks"]
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -50,9 +49,9 @@ class LogLinks:
     def main_log(self) -> str | None:
         """The run's main log (its directory when the run never wrote one); looked up once,
         not once per verdict: a run may have 10,000."""
-        if self.rundir is not None and not (self.rundir / MAIN_LOG).is_file():
+        if self.rundir is not None and not (self.rundir / RUNNER_LOG).is_file():
             return self.url("")  # no log (the run never started): the directory, whatever it has
-        return self.url(MAIN_LOG)
+        return self.url(RUNNER_LOG)
 
     def for_verdict(self, verdict: dict[str, Any], where: str = "") -> str | None:
         """The artifact's URL when it exists inside the run's directory, else the main log."""

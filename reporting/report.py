@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from checkline.contracts import EXECUTION_FILE
 from checkline.secrets import Secret
 
 from .client import ResultsDBClient
@@ -41,7 +42,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The runner's record of a run, in its directory (see the runner's README section).
-EXECUTION_FILE = "execution.json"
 SPOOL_ENV = "CHECKLINE_REPORT_SPOOL"
 
 

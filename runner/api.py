@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from checkline.contracts import EXECUTION_FILE, RESULTS_FILE, RUNNER_LOG, TASK_OUTPUT
 from checkline.outcomes import Outcome
 from checkline.reporting.tap import format_tap
 
@@ -33,10 +34,6 @@ from .results import ArtifactPathError, complete_verdict, failed_run_verdicts
 
 __all__ = ["RunReport", "run_job"]
 
-RESULTS_FILE = "results.tap"
-EXECUTION_FILE = "execution.json"
-RUNNER_LOG = "runner.log"
-TASK_OUTPUT = "task_output"
 _LOG_TAIL_LINES = 60
 
 

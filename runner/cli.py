@@ -16,6 +16,8 @@ from typing import Any
 
 import click
 
+from checkline.contracts import RESULTS_FILE
+
 from .api import run_job
 from .errors import JobError
 from .executor import ExitCode
@@ -144,7 +146,7 @@ def _report(rundir: Path, resultsdb: str, artifacts_url: str | None) -> None:
     target = Target(resultsdb, spool=default_spool(rundir))
     try:
         summary = report_results(
-            rundir / "results.tap", target, rundir=rundir, artifacts_url=artifacts_url
+            rundir / RESULTS_FILE, target, rundir=rundir, artifacts_url=artifacts_url
         )
     except PermanentError as err:
         click.echo(f"report:    ResultsDB refused the results: {err}", err=True)

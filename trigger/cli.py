@@ -304,7 +304,7 @@ def schedule(
     """Record (and submit) jobs by hand, without a message."""
     from checkline.contracts import arch_problem, item_problem, item_type_problem
 
-    from .rules import NOARCH, check_task
+    from .rules import check_task, job_arches
 
     settings = _settings(config, rules, db, backend)
     problems = [p for task in tasks if (p := check_task(task, settings.checks_dir))]
@@ -313,9 +313,7 @@ def schedule(
     problems += [p for p in (item_problem(item), item_type_problem(item_type)) if p]
     if problems:
         raise click.UsageError("; ".join(problems))
-    wanted = list(arches or settings.valid_arches)
-    if NOARCH in wanted:
-        wanted = [NOARCH]
+    wanted = job_arches(arches or settings.valid_arches)
     trigger = _trigger(settings)
     try:
         jobs = [

@@ -148,7 +148,6 @@ def migrate(conn: Connection) -> None:
     command.upgrade(config, "head")
 
 
-PENDING = (JobStatus.SCHEDULED, JobStatus.ERROR_SUBMITTING)
 ACTIVE = (JobStatus.SUBMITTED, JobStatus.RUNNING)
 JOB_KEYS = ("item", "item_type", "taskname", "arch", "uuid")
 

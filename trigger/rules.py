@@ -30,7 +30,16 @@ from checkline.contracts import NOARCH, arch_problem, check_name_problem
 from .errors import RulesError
 from .query import Node, Unresolved, compile_query, has_placeholder, substitute
 
-__all__ = ["NOARCH", "Action", "Rule", "RuleSet", "check_task", "load_rules", "parse_rules"]
+__all__ = [
+    "NOARCH",
+    "Action",
+    "Rule",
+    "RuleSet",
+    "check_task",
+    "job_arches",
+    "load_rules",
+    "parse_rules",
+]
 
 Job = dict[str, Any]
 
@@ -139,9 +148,15 @@ class RuleSet:
                 values = value if isinstance(value, list) else [value]
                 # Event data becomes an arch only when it looks like one.
                 arches.extend(v for v in values if isinstance(v, str) and not arch_problem(v))
-        if NOARCH in arches:
-            return [NOARCH]
-        return list(dict.fromkeys(arches))
+        return job_arches(arches)
+
+
+def job_arches(arches: Iterable[str]) -> list[str]:
+    """The arches a check runs on: ``noarch`` alone when it is asked for (a noarch job runs
+    once, whatever the arch), else each arch once, in order. Rules and ``trigger schedule``
+    both use it."""
+    wanted = list(dict.fromkeys(arches))
+    return [NOARCH] if NOARCH in wanted else wanted
 
 
 def _item_types(when: Any) -> frozenset[str] | None:

@@ -27,6 +27,7 @@ from twisted.internet import defer, reactor, task, threads
 from twisted.python import log
 from twisted.python.threadpool import ThreadPool
 
+from checkline.contracts import RESULTS_FILE
 from checkline.reporting.client import PermanentError
 from checkline.reporting.deliver import RetryPolicy
 from checkline.reporting.report import Target, flush_spool, report_results, summary_lines
@@ -110,7 +111,7 @@ def report_run(
         )
     try:
         summary = report_results(
-            rundir / "results.tap",
+            rundir / RESULTS_FILE,
             _target(settings),
             rundir=rundir if uploaded else None,
             artifacts_url=settings.artifacts_url if uploaded else None,

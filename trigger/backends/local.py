@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from checkline.contracts import check_name_problem
+from checkline.contracts import EXECUTION_FILE, check_name_problem
 
 from ..errors import BackendError, TransientBackendError
 from ..ledger import JobStatus
@@ -107,7 +107,7 @@ class LocalBackend(Backend):
 
     def _execution(self, token: str) -> dict[str, Any] | None:
         try:
-            path = self.artifacts / str(uuidlib.UUID(token)) / "execution.json"
+            path = self.artifacts / str(uuidlib.UUID(token)) / EXECUTION_FILE
             data = json.loads(path.read_text(encoding="utf-8"))
         except (ValueError, OSError):
             return None

@@ -11,7 +11,7 @@ from trigger_factories import make_event
 
 from checkline.trigger.errors import RulesError
 from checkline.trigger.query import compile_query
-from checkline.trigger.rules import load_rules, parse_rules
+from checkline.trigger.rules import job_arches, load_rules, parse_rules
 
 EVENT = make_event(builds=["a-1-1.fc42", "b-2-1.fc42"], tag="f42-updates-testing-pending")
 
@@ -241,3 +241,17 @@ def test_project_rules_load(checks_dir: Path) -> None:
     """Assert the rules.yml shipped with the project loads against the project's checks."""
     ruleset = load_rules(checks_dir.parent / "rules.yml", checks_dir, ["x86_64"])
     assert ruleset.item_types() == {"koji_build", "koji_tag", "bodhi_update"}
+
+
+@pytest.mark.parametrize(
+    ("asked", "arches"),
+    [
+        (["x86_64", "aarch64"], ["x86_64", "aarch64"]),
+        (["x86_64", "x86_64", "aarch64"], ["x86_64", "aarch64"]),
+        (["x86_64", "noarch"], ["noarch"]),
+        ([], []),
+    ],
+)
+def test_job_arches(asked: list[str], arches: list[str]) -> None:
+    """Assert noarch wins and each arch runs once, in order (rules and trigger schedule)."""
+    assert job_arches(asked) == arches

@@ -112,6 +112,9 @@ def test_schedule_and_window(env: dict[str, str]) -> None:
     assert "not scheduled (within the dedup window" in again.output
     assert run(env, *args, "-a", "x86_64", "--force").output.startswith("scheduled ")
     assert run(env, *args, "-a", "noarch", "-a", "x86_64").output.count("scheduled ") == 1
+    # the same arch twice is one job (as in rules), not a second one held by the window
+    twice = run(env, *args, "-a", "i686", "-a", "i686", "--force").output
+    assert twice.count("scheduled ") == 1 and "not scheduled" not in twice
 
 
 def test_schedule_unknown_task(env: dict[str, str]) -> None:
