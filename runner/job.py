@@ -13,7 +13,7 @@ import uuid as uuid_module
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from checkline.contracts import arch_problem, item_problem, item_type_problem, uuid_problem
+from checkline.contracts import NOARCH, arch_problem, item_problem, item_type_problem, uuid_problem
 
 from .errors import InputError
 
@@ -44,7 +44,7 @@ _KEYS = ("item", "item_type", "arch", "uuid", "jobid")
 class RunInput:
     item: str
     item_type: str
-    arch: str = "noarch"
+    arch: str = NOARCH
     uuid: str = ""
     jobid: str = "-1"
 
@@ -65,7 +65,7 @@ class RunInput:
             raise InputError("runner input: " + "; ".join(problems))
         item = values["item"] or ""
         item_type = values["item_type"] or ""
-        arch = values["arch"] or "noarch"
+        arch = values["arch"] or NOARCH
         run_uuid = values["uuid"] or str(uuid_module.uuid4())
         jobid = values["jobid"] or "-1"
         if not item:

@@ -56,6 +56,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from checkline.contracts import JOB_KEYS
+
 from .errors import TransientError, UnknownJob
 
 __all__ = ["Job", "JobStatus", "Ledger", "RecordOutcome", "migrate"]
@@ -149,7 +151,6 @@ def migrate(conn: Connection) -> None:
 
 
 ACTIVE = (JobStatus.SUBMITTED, JobStatus.RUNNING)
-JOB_KEYS = ("item", "item_type", "taskname", "arch", "uuid")
 
 
 def utcnow() -> datetime:

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from checkline.contracts import check_name_problem
+from checkline.contracts import JOB_KEYS, check_name_problem
 from checkline.runner.errors import InputError
 from checkline.runner.job import RunInput
 
@@ -24,8 +24,9 @@ __all__ = [
     "reserve_artifacts",
 ]
 
-#: What the ForceScheduler declares (undeclared parameters are silently dropped by Buildbot).
-JOB_PROPERTIES = ("item", "item_type", "taskname", "arch", "uuid")
+#: What the ForceScheduler declares (undeclared parameters are silently dropped by Buildbot):
+#: the Job's keys.
+JOB_PROPERTIES = JOB_KEYS
 
 
 class JobPropertiesError(ValueError):
