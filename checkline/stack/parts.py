@@ -17,7 +17,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,9 +64,12 @@ class StackContext:
 
 # -- secrets ----------------------------------------------------------------------------
 
-#: The stack's own secrets (ResultsDB's write token, the Buildbot web user's password), made
-#: once per state dir; mode 600 like every file of the state dir (see ``make_private``).
+#: The stack's secrets (ResultsDB's write token, the Buildbot web user's and the workers'
+#: passwords), made once per state dir; mode 600 like every file of the state dir.
 SECRETS_FILE = "secrets.json"
+#: Where worker passwords were kept before ``SECRETS_FILE`` held them: a state dir made then
+#: keeps its workers' passwords (their ``buildbot.tac`` has them).
+LEGACY_WORKER_PASSWORDS = ("buildbot", "worker-passwords.json")
 #: The Buildbot web user the trigger logs in as to force builds (and a person, to stop or
 #: rebuild one): its password is in ``SECRETS_FILE``.
 WEB_USER = "checkline"
@@ -88,12 +92,13 @@ def make_private(folder: Path) -> None:
             continue
 
 
-def stack_secret(ctx: StackContext, name: str) -> str:
-    """The stack's secret ``name``, made the first time it is asked for."""
+def stack_secret(ctx: StackContext, name: str, first: str | None = None) -> str:
+    """The stack's secret ``name``, made the first time it is asked for (``first`` when
+    given, else a fresh random one)."""
     path = ctx.path(SECRETS_FILE)
     known: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     if name not in known:
-        known[name] = secrets.token_urlsafe(24)
+        known[name] = first or secrets.token_urlsafe(24)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as out:
             json.dump(known, out)
@@ -130,8 +135,12 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str, log: Path | N
         if check():
             return
         time.sleep(0.2)
-    tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
-    raise PartError(f"{what} did not come up within {timeout:.0f} s; log {log}:\n{tail}")
+    raise PartError(f"{what} did not come up within {timeout:.0f} s; log {log}:\n{_tail(log)}")
+
+
+def _tail(log: Path | None) -> str:
+    """The end of a part's log, for the error that says it did not start."""
+    return log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
 
 
 def spawn(argv: list[str], log: Path, env: dict[str, str] | None = None) -> int:
@@ -301,20 +310,16 @@ def write_toml(path: Path, values: dict[str, Any]) -> None:
 
 
 def _workers(ctx: StackContext) -> list[dict[str, Any]]:
-    """``workers_per_arch`` local workers per arch; passwords made once, kept in the state
-    dir."""
-    secrets_file = ctx.path("buildbot", "worker-passwords.json")
-    known: dict[str, str] = {}
-    if secrets_file.exists():
-        known = json.loads(secrets_file.read_text())
+    """``workers_per_arch`` local workers per arch; their passwords are stack secrets."""
+    legacy = ctx.path(*LEGACY_WORKER_PASSWORDS)
+    known: dict[str, str] = json.loads(legacy.read_text()) if legacy.exists() else {}
     workers = []
     for arch in ctx.settings.arches:
         for n in range(1, ctx.settings.workers_per_arch + 1):
             name = f"local-{arch}" if n == 1 else f"local-{arch}-{n}"
-            known.setdefault(name, secrets.token_urlsafe(16))
-            workers.append({"name": name, "password": known[name], "arches": [arch]})
-    secrets_file.write_text(json.dumps(known))
-    secrets_file.chmod(0o600)
+            password = stack_secret(ctx, f"worker {name}", first=known.get(name))
+            workers.append({"name": name, "password": password, "arches": [arch]})
+    legacy.unlink(missing_ok=True)  # its passwords are in SECRETS_FILE now
     return workers
 
 
@@ -464,6 +469,23 @@ def trigger_config(ctx: StackContext) -> Path:
     return path
 
 
+@contextmanager
+def _broker_channel(amqp_url: str) -> Iterator[Any]:
+    """A channel on the broker (None when it does not answer), closed afterwards."""
+    import pika
+
+    try:
+        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    except pika.exceptions.AMQPError:
+        yield None
+        return
+    try:
+        yield connection.channel()
+    finally:
+        if connection.is_open:
+            connection.close()
+
+
 def _queue_consumers(amqp_url: str, queue: str) -> int:
     """How many consumers ``queue`` has; 0 while the broker or the queue is not there.
 
@@ -472,18 +494,14 @@ def _queue_consumers(amqp_url: str, queue: str) -> int:
     """
     import pika
 
-    try:
-        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    except pika.exceptions.AMQPError:  # not up yet
-        return 0
-    try:
-        frame = connection.channel().queue_declare(queue, passive=True)
+    with _broker_channel(amqp_url) as channel:
+        if channel is None:  # not up yet
+            return 0
+        try:
+            frame = channel.queue_declare(queue, passive=True)
+        except pika.exceptions.AMQPError:  # the broker closes the channel: no such queue yet
+            return 0
         return int(frame.method.consumer_count)
-    except pika.exceptions.AMQPError:  # the broker closes the channel: no such queue yet
-        return 0
-    finally:
-        if connection.is_open:
-            connection.close()
 
 
 def trigger_up(ctx: StackContext) -> PartState:
@@ -501,8 +519,7 @@ def trigger_up(ctx: StackContext) -> PartState:
     wait_for(lambda: not alive(pid) or _queue_consumers(ctx.settings.amqp_url, queue) > 0, 60,
              "the trigger consumer", log)  # fmt: skip
     if not alive(pid):
-        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-        raise PartError(f"the trigger consumer exited; log {log}:\n{tail}")
+        raise PartError(f"the trigger consumer exited; log {log}:\n{_tail(log)}")
     return PartState(
         f"{broker}?queue={queue}", pid, started=True, log=str(log), extra={"config": str(config)}
     )
@@ -526,17 +543,13 @@ def trigger_down(state: PartState, ctx: StackContext, keep_queue: bool = False) 
         amqp_url, queue = config["amqp_url"], config["consumer_config"]["checkline"]["queue"]
     except (OSError, tomllib.TOMLDecodeError, KeyError):
         return
-    try:
-        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    except pika.exceptions.AMQPError:  # the broker does not answer: nothing to delete now
-        return
-    try:
-        connection.channel().queue_delete(queue)
-    except pika.exceptions.AMQPError:
-        pass
-    finally:
-        if connection.is_open:
-            connection.close()
+    with _broker_channel(amqp_url) as channel:
+        if channel is None:  # the broker does not answer: nothing to delete now
+            return
+        try:
+            channel.queue_delete(queue)
+        except pika.exceptions.AMQPError:
+            pass
 
 
 def _read_broker(ctx: StackContext) -> str | None:
