@@ -44,20 +44,23 @@ __all__ = [
     "drop_escaping_links",
     "escaping_links",
     "extract_run",
+    "inside",
+    "resolves_inside",
     "safe_members",
     "unsafe_member",
 ]
 
 
-def _inside(path: str, folder: str) -> bool:
+def inside(path: str, folder: str) -> bool:
+    """Whether the real path ``path`` is ``folder`` or below it (no resolution: both real)."""
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _resolves_inside(path: str, folder: str) -> bool:
+def resolves_inside(path: str, folder: str) -> bool:
     """Whether ``path`` resolves, every link followed and every component found, inside
     ``folder`` (a real path). A dangling link, a loop or a name too long: False."""
     try:
-        return _inside(os.path.realpath(path, strict=True), folder)
+        return inside(os.path.realpath(path, strict=True), folder)
     except (OSError, ValueError):
         return False
 
@@ -70,7 +73,7 @@ def escaping_links(run_dir: str) -> list[tuple[str, str]]:
     for folder, dirs, files in os.walk(run_dir):  # os.walk never follows a link to a folder
         for name in dirs + files:
             path = os.path.join(folder, name)
-            if os.path.islink(path) and not _resolves_inside(path, root):
+            if os.path.islink(path) and not resolves_inside(path, root):
                 found.append((os.path.relpath(path, run_dir), os.readlink(path)))
     return sorted(found)
 

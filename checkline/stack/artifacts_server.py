@@ -45,6 +45,8 @@ import urllib.parse
 from http import HTTPStatus
 from typing import Any, BinaryIO
 
+from checkline.master.artifacts import inside, resolves_inside
+
 TEXT = "text/plain; charset=utf-8"
 #: The only types served as themselves: no browser runs script from them (not SVG, not HTML,
 #: not XML, not PDF). Every other file is text.
@@ -72,10 +74,6 @@ HEADERS = {
 ROOT_TEXT = "Checkline artifacts: each run's files are under /<uuid>/ (the root is not listed).\n"
 
 
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder + os.sep)
-
-
 def resolve(root: str, url_path: str) -> tuple[str, str] | None:
     """``(real path, its run's real folder)`` for a request's path (query removed, still
     percent-encoded), or None (answer 404): see the module's docstring for the rules."""
@@ -100,7 +98,7 @@ def resolve(root: str, url_path: str) -> tuple[str, str] | None:
         real = os.path.realpath(os.path.join(run, *segments[1:]), strict=True)
     except (OSError, ValueError):  # missing, a loop, a name too long
         return None
-    return (real, run) if _inside(real, run) else None
+    return (real, run) if inside(real, run) else None
 
 
 class ArtifactsHandler(http.server.SimpleHTTPRequestHandler):
@@ -173,13 +171,10 @@ class ArtifactsHandler(http.server.SimpleHTTPRequestHandler):
         under the sandbox CSP): a link out of the run is neither shown nor said to exist."""
         entries = []
         for name in sorted(os.listdir(folder), key=str.lower):
-            try:
-                real = os.path.realpath(os.path.join(folder, name), strict=True)
-            except (OSError, ValueError):
+            path = os.path.join(folder, name)
+            if not resolves_inside(path, run):
                 continue
-            if not _inside(real, run):
-                continue
-            shown = name + "/" if os.path.isdir(real) else name
+            shown = name + "/" if os.path.isdir(path) else name
             entries.append(
                 f'<li><a href="{urllib.parse.quote(shown, errors="surrogatepass")}">'
                 f"{html.escape(shown)}</a></li>"
