@@ -29,6 +29,7 @@ __all__ = [
     "check_name_problem",
     "item_problem",
     "item_type_problem",
+    "unstorable",
     "uuid_problem",
 ]
 
@@ -91,6 +92,21 @@ def uuid_problem(uuid: str) -> str | None:
             "letter or digit (it names the artifacts directory)"
         )
     return None
+
+
+#: What no stored text may hold, in the ledger as in ResultsDB: NUL, which PostgreSQL's text
+#: refuses (SQLite would store it, but an answer must not depend on the backend), and lone
+#: surrogates (``"\udcff"`` in JSON), which are not characters: no driver encodes one.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(text: str) -> tuple[int, str] | None:
+    """The offset and name (``a NUL character``, ``a lone surrogate``) of the first character
+    of ``text`` no database stores, or None."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    return found.start(), "a NUL character" if found.group() == "\x00" else "a lone surrogate"
 
 
 def item_problem(item: str) -> str | None:

@@ -34,7 +34,7 @@ from jsonschema.validators import validator_for
 from koji_fedoramessaging_messages.build import BuildStateChangeV1
 from koji_fedoramessaging_messages.tag import TagV1
 
-from checkline.contracts import item_problem
+from checkline.contracts import item_problem, unstorable
 
 from .errors import MalformedMessage
 
@@ -278,14 +278,9 @@ def _check_text(topic: str, msg_id: Any, body: Any) -> None:
 
 
 def _unstorable(text: str) -> str | None:
-    """What in ``text`` a ledger cannot store, if anything."""
-    if "\x00" in text:
-        return "a NUL character"
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return "a lone surrogate"
-    return None
+    """What in ``text`` a ledger cannot store (``checkline.contracts.unstorable``), if anything."""
+    found = unstorable(text)
+    return None if found is None else found[1]
 
 
 def _first_unstorable(value: Any, where: str) -> tuple[str, str] | None:

@@ -13,7 +13,6 @@ database can store (``storable``), and a request beyond a bound below (deeper th
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence, Sized
 from typing import Annotated, Any
 
@@ -26,6 +25,8 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+
+from checkline import contracts
 
 __all__ = [
     "BODY_TOO_DEEP",
@@ -88,10 +89,6 @@ _TIME_FORMATS = (
     "%Y-%m-%dT%H:%M:%S.%f%z",
     "%Y-%m-%dT%H:%M:%S.%f+00",
 )
-#: What no stored text may hold: NUL, which PostgreSQL's text refuses (SQLite would store it,
-#: but a request's answer should not depend on the backend), and lone surrogates, which are
-#: not characters: neither driver can encode one as UTF-8 (a 500 on both backends).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class RequestError(ValueError):
@@ -99,13 +96,13 @@ class RequestError(ValueError):
 
 
 def unstorable(value: str) -> str | None:
-    """Why ``value`` cannot be stored (``"must not contain ..."``), or None when it can."""
-    found = _UNSTORABLE.search(value)
+    """Why ``value`` cannot be stored (``"must not contain ..."``; the rule is
+    ``checkline.contracts.unstorable``'s, the ledger's too), or None when it can."""
+    found = contracts.unstorable(value)
     if found is None:
         return None
-    code = ord(found.group())
-    what = "a NUL character" if code == 0 else "a lone surrogate"
-    return f"must not contain {what} (U+{code:04X}) at offset {found.start()}"
+    offset, what = found
+    return f"must not contain {what} (U+{ord(value[offset]):04X}) at offset {offset}"
 
 
 def storable(value: str, what: str = "") -> str:
