@@ -16,10 +16,11 @@ from typing import Any
 import click
 
 from checkline.contracts import EXECUTION_FILE
+from checkline.retry import RetryPolicy
 from checkline.secrets import Secret
 
 from .client import PermanentError
-from .deliver import DeliveryFailed, RetryPolicy
+from .deliver import DeliveryFailed
 from .report import (
     ReportError,
     ReportSummary,

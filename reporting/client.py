@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 
+from checkline.retry import TransientError
 from checkline.secrets import Secret, reveal
 
 __all__ = [
@@ -20,7 +21,7 @@ __all__ = [
     "PermanentError",
     "ResultsDBClient",
     "ResultsDBError",
-    "TransientError",
+    "ResultsDBUnavailable",
     "api_url",
 ]
 
@@ -31,7 +32,7 @@ class ResultsDBError(Exception):
     """Base of every ResultsDB failure."""
 
 
-class TransientError(ResultsDBError):
+class ResultsDBUnavailable(ResultsDBError, TransientError):
     """Worth retrying: the server is down, overloaded, or the connection broke.
 
     ``maybe_landed`` is True when the request may have been processed (its answer was lost).
@@ -92,19 +93,19 @@ class ResultsDBClient:
         except (requests.ConnectTimeout, requests.exceptions.InvalidURL) as err:
             if isinstance(err, requests.exceptions.InvalidURL):
                 raise PermanentError(f"{method} {url}: {err}") from err
-            raise TransientError(f"{method} {url}: {err}", maybe_landed=False) from err
+            raise ResultsDBUnavailable(f"{method} {url}: {err}", maybe_landed=False) from err
         except requests.ConnectionError as err:
             # A refused or unresolvable connection sent nothing; any other broken connection
             # (reset, closed before the answer) may have been after the server committed.
             sent = "NewConnectionError" not in repr(err) and "NameResolution" not in repr(err)
-            raise TransientError(f"{method} {url}: {err}", maybe_landed=sent) from err
+            raise ResultsDBUnavailable(f"{method} {url}: {err}", maybe_landed=sent) from err
         except requests.Timeout as err:
-            raise TransientError(f"{method} {url}: {err}", maybe_landed=True) from err
+            raise ResultsDBUnavailable(f"{method} {url}: {err}", maybe_landed=True) from err
         except requests.RequestException as err:
-            raise TransientError(f"{method} {url}: {err}", maybe_landed=True) from err
+            raise ResultsDBUnavailable(f"{method} {url}: {err}", maybe_landed=True) from err
         status = response.status_code
         if status >= 500 or status == 429:
-            raise TransientError(
+            raise ResultsDBUnavailable(
                 f"{method} {url}: HTTP {status}: {_message(response)}", maybe_landed=status != 429
             )
         return response
@@ -113,7 +114,9 @@ class ResultsDBClient:
         try:
             return response.json()
         except ValueError as err:
-            raise TransientError(f"{what}: the answer is not JSON", maybe_landed=True) from err
+            raise ResultsDBUnavailable(
+                f"{what}: the answer is not JSON", maybe_landed=True
+            ) from err
 
     def _refused(self, response: requests.Response, what: str) -> PermanentError:
         hint = " (is the write token right? --token / CHECKLINE_RESULTSDB_TOKEN)"

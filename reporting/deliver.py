@@ -2,8 +2,9 @@
 
 * Results go in chunks through ``POST /results/bulk`` (one transaction each: a chunk lands
   whole or not at all), or one by one where the server has no bulk endpoint (upstream).
-* Transient failures are retried with exponential backoff and jitter, up to a bound
-  (:class:`RetryPolicy`); past it the caller spools what is left (``checkline.reporting.spool``).
+* Transient failures (:class:`~checkline.reporting.client.ResultsDBUnavailable`) are retried
+  with exponential backoff and jitter, up to a bound (:class:`checkline.retry.RetryPolicy`);
+  past it the caller spools what is left (``checkline.reporting.spool``).
 * Exactly once: every body carries a deterministic key (``checkline.report_key``). A delivery
   first reads the keys the job's group already holds and sends only the others, and so does
   every attempt after a failure that may have landed (the answer was lost, not the request).
@@ -14,16 +15,17 @@
 from __future__ import annotations
 
 import logging
-import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .client import BulkUnsupported, ResultsDBClient, TransientError
+from checkline.retry import RetryPolicy, retry_call
+
+from .client import BulkUnsupported, ResultsDBClient, ResultsDBUnavailable
 from .mapping import REPORT_KEY, accept_outcomes, key_of
 
-__all__ = ["DeliveryFailed", "Outcome", "RetryPolicy", "deliver"]
+__all__ = ["Delivery", "DeliveryFailed", "deliver"]
 
 log = logging.getLogger(__name__)
 
@@ -31,36 +33,14 @@ log = logging.getLogger(__name__)
 CHUNK = 1000
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with "equal" jitter: the n-th wait is uniform in
-    ``[d/2, d]`` with ``d = min(cap, base * 2**n)``; at most ``attempts`` attempts in all.
-
-    Half of each wait is fixed so that the policy covers a known outage (at least half the
-    sum of the ``d``: 6 attempts wait 7.75-15.5 s in all, 10 attempts 27.75-55.5 s); the
-    other half is random so that many reporters do not retry in step.
-
-    ``deadline`` (seconds), when set, bounds the whole delivery as well: no attempt starts
-    later than that after the first (a Buildbot build reports within it and spools the rest,
-    rather than keep a worker slot through an outage).
-    """
-
-    attempts: int = 6
-    base: float = 0.5
-    cap: float = 10.0
-    deadline: float | None = None
-
-    def waits(self, rng: random.Random | None = None) -> Iterator[float]:
-        rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
-        for n in range(self.attempts - 1):
-            ceiling = min(self.cap, self.base * 2**n)
-            yield rng.uniform(ceiling / 2, ceiling)
-
-
 @dataclass
-class Outcome:
-    """What a delivery did: results posted now, results found already there, results the
-    server cannot take (early status it does not accept), each counted."""
+class Delivery:
+    """What a delivery came to: results posted now, results found already there, results the
+    server cannot take (early status it does not accept), each counted.
+
+    Not a result's outcome (``checkline.outcomes.Outcome``: PASSED, FAILED...): a count of
+    what happened to the bodies sent.
+    """
 
     posted: int = 0
     already: int = 0
@@ -72,7 +52,7 @@ class DeliveryFailed(Exception):
     have landed, ``maybe_landed`` whether some of them may have."""
 
     def __init__(
-        self, message: str, pending: list[dict[str, Any]], *, maybe_landed: bool, done: Outcome
+        self, message: str, pending: list[dict[str, Any]], *, maybe_landed: bool, done: Delivery
     ) -> None:
         super().__init__(message)
         self.pending = pending
@@ -86,7 +66,7 @@ class _Attempt:
     def __init__(self, bodies: list[dict[str, Any]], maybe_landed: bool) -> None:
         self.pending = list(bodies)
         self.maybe_landed = maybe_landed
-        self.outcome = Outcome()
+        self.delivery = Delivery()
         self.bulk = True
 
     def run(self, client: ResultsDBClient, group: str) -> None:
@@ -94,7 +74,7 @@ class _Attempt:
             present = client.reported_keys(group, REPORT_KEY)
             before = len(self.pending)
             self.pending = [body for body in self.pending if key_of(body) not in present]
-            self.outcome.already += before - len(self.pending)
+            self.delivery.already += before - len(self.pending)
             self.maybe_landed = False
         if not self.pending:
             return
@@ -106,7 +86,7 @@ class _Attempt:
                 ", ".join(sorted({b["outcome"] for b in unsendable})),
                 len(unsendable),
             )
-            self.outcome.unsendable += len(unsendable)
+            self.delivery.unsendable += len(unsendable)
         self.pending = sendable
         while self.pending:
             chunk = self.pending[:CHUNK] if self.bulk else self.pending[:1]
@@ -119,11 +99,11 @@ class _Attempt:
                 log.info("%s has no bulk endpoint: posting results one by one", client.api)
                 self.bulk = False
                 continue
-            except TransientError as err:
+            except ResultsDBUnavailable as err:
                 self.maybe_landed = err.maybe_landed
                 raise
             del self.pending[: len(chunk)]
-            self.outcome.posted += len(chunk)
+            self.delivery.posted += len(chunk)
 
 
 def deliver(
@@ -135,39 +115,35 @@ def deliver(
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
-) -> Outcome:
+) -> Delivery:
     """Post ``bodies`` (all of group ``group``) exactly once.
 
     Args:
         maybe_landed: some bodies may already be in ResultsDB (the default: a report may be
             run twice); their keys are checked before posting. False skips that first read,
             for a caller that knows the group is new (a benchmark's baseline, say).
+        policy: the retries (default: ``RetryPolicy()``, 6 attempts with jitter).
 
     Raises:
         DeliveryFailed: transient failures outlasted ``policy``; nothing posted is in it.
         PermanentError: the server refused a request (4xx); retrying cannot help.
     """
     attempt = _Attempt(bodies, maybe_landed)
-    policy = policy or RetryPolicy()
-    waits = policy.waits()
-    started = clock()
-    while True:
-        try:
-            attempt.run(client, group)
-            return attempt.outcome
-        except TransientError as err:
-            wait = next(waits, None)
-            late = (
-                wait is not None
-                and policy.deadline is not None
-                and clock() - started + wait > policy.deadline
-            )
-            if wait is None or late:
-                raise DeliveryFailed(
-                    str(err),
-                    attempt.pending,
-                    maybe_landed=attempt.maybe_landed,
-                    done=attempt.outcome,
-                ) from err
-            log.warning("%s; retrying in %.1f s", err, wait)
-            sleep(wait)
+
+    def retrying(_attempt: int, wait: float, err: BaseException) -> None:
+        log.warning("%s; retrying in %.1f s", err, wait)
+
+    try:
+        retry_call(
+            lambda: attempt.run(client, group),
+            policy or RetryPolicy(),
+            retry_on=(ResultsDBUnavailable,),
+            sleep=sleep,
+            clock=clock,
+            on_retry=retrying,
+        )
+    except ResultsDBUnavailable as err:
+        raise DeliveryFailed(
+            str(err), attempt.pending, maybe_landed=attempt.maybe_landed, done=attempt.delivery
+        ) from err
+    return attempt.delivery

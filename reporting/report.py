@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from checkline.contracts import EXECUTION_FILE
+from checkline.retry import RetryPolicy
 from checkline.secrets import Secret
 
 from .client import ResultsDBClient
-from .deliver import DeliveryFailed, RetryPolicy, deliver
+from .deliver import DeliveryFailed, deliver
 from .links import LogLinks
 from .mapping import Job, crashed_body, result_bodies, status_bodies
 from .parse import parse_results

@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from checkline.retry import RetryPolicy
+
 from .client import PermanentError, ResultsDBClient
-from .deliver import DeliveryFailed, RetryPolicy, deliver
+from .deliver import DeliveryFailed, deliver
 from .mapping import key_of
 
 __all__ = ["FlushSummary", "Spool", "SpooledReport"]

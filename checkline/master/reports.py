@@ -29,8 +29,8 @@ from twisted.python.threadpool import ThreadPool
 
 from checkline.contracts import RESULTS_FILE
 from checkline.reporting.client import PermanentError
-from checkline.reporting.deliver import RetryPolicy
 from checkline.reporting.report import Target, flush_spool, report_results, summary_lines
+from checkline.retry import RetryPolicy
 from checkline.secrets import Secret
 
 from .jobs import artifacts_path

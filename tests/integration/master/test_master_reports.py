@@ -23,8 +23,8 @@ from rdb_server import ResultsDBServer, free_port, start_server, stop_server
 from checkline.master import reports
 from checkline.master.reports import flush_now, report_run
 from checkline.master.settings import MasterSettings
-from checkline.reporting.deliver import RetryPolicy
 from checkline.reporting.report import Target
+from checkline.retry import RetryPolicy
 
 REPO = Path(__file__).resolve().parents[3]
 TOKEN = "only-the-master-knows"  # noqa: S105 - a test token

@@ -18,9 +18,9 @@ from http_faults import AnswerDroppingProxy
 from rdb_server import free_port, kill_server, start_server, stop_server
 
 from checkline.reporting import deliver as deliver_module
-from checkline.reporting.deliver import RetryPolicy
 from checkline.reporting.report import ReportSummary, Target, report_results
 from checkline.reporting.tap import format_tap
+from checkline.retry import RetryPolicy
 
 UUID = "a2c4e6f8-0000-4000-8000-00000000fa17"
 

@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from checkline.reporting.client import BulkUnsupported, PermanentError, TransientError
-from checkline.reporting.deliver import CHUNK, DeliveryFailed, RetryPolicy, deliver
+from checkline.reporting.client import BulkUnsupported, PermanentError, ResultsDBUnavailable
+from checkline.reporting.deliver import CHUNK, DeliveryFailed, deliver
 from checkline.reporting.mapping import REPORT_KEY, Job, result_bodies, status_bodies
 from checkline.reporting.spool import Spool, SpooledReport
+from checkline.retry import RetryPolicy
 
 JOB = Job(uuid="g-1", taskname="dist.rpmlint", item="x-1-1", item_type="koji_build")
 FAST = RetryPolicy(attempts=4, base=0.0, cap=0.0)
@@ -45,21 +46,21 @@ class FakeResultsDB:
 
     def _maybe_fail(self) -> None:
         if self.down:
-            raise TransientError("connection refused", maybe_landed=False)
+            raise ResultsDBUnavailable("connection refused", maybe_landed=False)
         if self.fail and (error := self.fail.pop(0)) is not None:
             raise error
 
     def accepted_outcomes(self) -> tuple[str, ...]:
         self.requests.append("GET landing")
         if self.down:
-            raise TransientError("connection refused", maybe_landed=False)
+            raise ResultsDBUnavailable("connection refused", maybe_landed=False)
         return self.outcomes
 
     def _store(self, chunk: list[dict[str, Any]]) -> None:
         self.stored.extend(chunk)
         if self.fail_after_store:
             self.fail_after_store -= 1
-            raise TransientError("connection reset after the answer", maybe_landed=True)
+            raise ResultsDBUnavailable("connection reset after the answer", maybe_landed=True)
 
     def post_bulk(self, chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
         self.requests.append(f"POST bulk {len(chunk)}")
@@ -78,7 +79,7 @@ class FakeResultsDB:
     def reported_keys(self, group: str, key: str) -> set[str]:
         self.requests.append("GET keys")
         if self.down:
-            raise TransientError("connection refused", maybe_landed=False)
+            raise ResultsDBUnavailable("connection refused", maybe_landed=False)
         return {b["data"][key] for b in self.stored if any(g["uuid"] == group for g in b["groups"])}
 
     def keys(self) -> list[str]:
@@ -122,7 +123,7 @@ def test_assert_answer_lost_after_commit_no_duplicate() -> None:
 
 def test_assert_refused_connection_retried_without_check() -> None:
     fake, sent = FakeResultsDB(), bodies(2)
-    fake.fail = [TransientError("refused", maybe_landed=False)] * 2
+    fake.fail = [ResultsDBUnavailable("refused", maybe_landed=False)] * 2
     done = run(fake, sent)
     assert done.posted == 2
     assert fake.requests.count("GET keys") == 1
@@ -193,7 +194,7 @@ class TestSpool:
     def test_assert_still_down_keeps_file_and_reduces_it(self, tmp_path: Path) -> None:
         spool, fake, sent = Spool(tmp_path), FakeResultsDB(), bodies(CHUNK + 1)
         path = spool.add(SpooledReport("http://fake", JOB.uuid, sent))
-        fake.fail = [None] + [TransientError("down", maybe_landed=False)] * 10
+        fake.fail = [None] + [ResultsDBUnavailable("down", maybe_landed=False)] * 10
         summary = spool.flush(lambda url: fake, FAST)  # type: ignore[arg-type,return-value]
         assert summary.remaining == [path]
         assert summary.posted == CHUNK
