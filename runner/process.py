@@ -48,6 +48,12 @@ class CancelToken:
         """Sleep up to ``seconds``; True if cancelled meanwhile."""
         return self._event.wait(seconds)
 
+    def sleep(self, seconds: float) -> None:
+        """Sleep up to ``seconds``, raising :class:`RunCancelled` at once if cancelled: the
+        sleep of a retry loop (``checkline.retry.retry_call``) that a cancel cuts short."""
+        if self.wait(seconds):
+            self.raise_if_cancelled()
+
     def raise_if_cancelled(self) -> None:
         if self.cancelled:
             raise RunCancelled(f"cancelled by {self.reason}")

@@ -9,9 +9,10 @@ from urllib.parse import quote
 import requests
 from pydantic import Field, field_validator
 
+from checkline.retry import RetryPolicy, TransientError, retry_call
+
 from ..errors import DirectiveError, ItemNotFound
 from .base import Directive, DirectiveParams, directive
-from .download import RetryPolicy
 from .koji import Arch, Downloads, action_deadline, download_build, target_directory
 from .kojihub import KojiHub, service_config
 from .rpmfiles import select_arches
@@ -24,6 +25,10 @@ __all__ = ["Bodhi", "BodhiParams", "update_builds"]
 
 _TIMEOUT = (15, 60)
 _TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class _Unavailable(TransientError):
+    """Bodhi did not answer, or answered a status worth another attempt."""
 
 
 class BodhiParams(DirectiveParams):
@@ -70,28 +75,29 @@ def _get_update(
         DirectiveError: another answer, or no answer after the retries (transient).
     """
     url = f"{base}/updates/{quote(alias, safe='')}"
-    problem = ""
-    for attempt in range(1, policy.attempts + 1):
+
+    def get() -> Any:
         try:
             answer = http.get(url, headers={"Accept": "application/json"}, timeout=_TIMEOUT)
         except requests.RequestException as err:
-            problem = f"{type(err).__name__}: {err}"
-        else:
-            if answer.status_code == 404:
-                raise ItemNotFound(f"Bodhi update {alias!r} does not exist ({base})")
-            if answer.status_code == 200:
-                try:
-                    return answer.json()
-                except ValueError as err:
-                    raise DirectiveError(f"{url}: not JSON: {err}") from err
-            if answer.status_code not in _TRANSIENT_STATUS:
-                raise DirectiveError(f"{url}: HTTP {answer.status_code}")
-            problem = f"HTTP {answer.status_code}"
-        if attempt < policy.attempts and cancel.wait(policy.wait * 2 ** (attempt - 1)):
-            cancel.raise_if_cancelled()
-    raise DirectiveError(
-        f"cannot get {url} after {policy.attempts} attempts: {problem}", transient=True
-    )
+            raise _Unavailable(f"{type(err).__name__}: {err}") from err
+        if answer.status_code == 404:
+            raise ItemNotFound(f"Bodhi update {alias!r} does not exist ({base})")
+        if answer.status_code == 200:
+            try:
+                return answer.json()
+            except ValueError as err:
+                raise DirectiveError(f"{url}: not JSON: {err}") from err
+        if answer.status_code not in _TRANSIENT_STATUS:
+            raise DirectiveError(f"{url}: HTTP {answer.status_code}")
+        raise _Unavailable(f"HTTP {answer.status_code}")
+
+    try:
+        return retry_call(get, policy, retry_on=(_Unavailable,), sleep=cancel.sleep)
+    except _Unavailable as err:
+        raise DirectiveError(
+            f"cannot get {url} after {policy.attempts} attempts: {err}", transient=True
+        ) from None
 
 
 @directive("bodhi")

@@ -18,11 +18,13 @@ from pathlib import Path
 import requests
 import urllib3
 
+from checkline.retry import RetryPolicy, TransientError, retry_call
+
 from ..errors import ActionTimeout, DirectiveError
 from ..process import CancelToken
 from .rpmfiles import LEAD_SIZE, header_offset
 
-__all__ = ["Expected", "HTTPStatusError", "RetryPolicy", "download", "verify"]
+__all__ = ["DOWNLOAD_RETRY", "Expected", "HTTPStatusError", "download", "verify"]
 
 _CHUNK = 1 << 16
 _TIMEOUT = (15, 60)  # connect, read (seconds)
@@ -38,11 +40,10 @@ class Expected:
     sigmd5: str | None = None
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 4
-    #: Seconds before the second attempt; doubled before each later one.
-    wait: float = 2.0
+#: 4 attempts, 2 s before the second, doubled before each later one; no jitter (one runner
+#: has nobody to fall in step with). The directives take theirs from ``CHECKLINE_KOJI_RETRIES``
+#: and ``_RETRY_WAIT`` (``kojihub.service_config``), whose defaults are these.
+DOWNLOAD_RETRY = RetryPolicy(attempts=4, base=2.0, cap=None, jitter=False)
 
 
 class HTTPStatusError(DirectiveError):
@@ -54,8 +55,12 @@ class HTTPStatusError(DirectiveError):
         self.status = status
 
 
-class _Transient(Exception):
+class _Transient(TransientError):
     """A failure worth another attempt (kept partial data is resumed)."""
+
+
+class _BadFile(TransientError):
+    """The file arrived whole but does not verify: fetched again from the start."""
 
 
 def verify(path: Path, expected: Expected) -> str | None:
@@ -130,7 +135,7 @@ def download(
     dest: Path,
     *,
     expected: Expected = Expected(),
-    policy: RetryPolicy = RetryPolicy(),
+    policy: RetryPolicy = DOWNLOAD_RETRY,
     cancel: CancelToken | None = None,
     deadline: float | None = None,
     log: logging.Logger | None = None,
@@ -156,30 +161,27 @@ def download(
     elif dest.is_file() and verify(dest, expected) is None:
         log.info("%s: already downloaded and verified", dest.name)
         return dest
-    problem = ""
-    bad_file = False
-    for attempt in range(1, policy.attempts + 1):
-        try:
-            _fetch(http, url, part, expected, cancel, deadline)
-        except _Transient as err:
-            problem, bad_file = str(err), False
-        else:
-            wrong = verify(part, expected)
-            if wrong is None:
-                os.replace(part, dest)
-                log.info("downloaded %s", dest.name)
-                return dest
+
+    def attempt() -> Path:
+        _fetch(http, url, part, expected, cancel, deadline)
+        wrong = verify(part, expected)
+        if wrong is not None:
             part.unlink()  # a wrong file is fetched again from the start, never resumed
-            problem, bad_file = wrong, True
-        if attempt < policy.attempts:
-            pause = policy.wait * 2 ** (attempt - 1)
-            log.warning(
-                "%s: attempt %d failed (%s); retrying in %g s", url, attempt, problem, pause
-            )
-            if cancel.wait(pause):
-                cancel.raise_if_cancelled()
-    if bad_file:
-        raise DirectiveError(f"{dest.name}: {problem} (downloaded {policy.attempts} times)")
-    raise DirectiveError(
-        f"download of {url} failed after {policy.attempts} attempts: {problem}", transient=True
-    )
+            raise _BadFile(wrong)
+        os.replace(part, dest)
+        log.info("downloaded %s", dest.name)
+        return dest
+
+    def retrying(number: int, pause: float, err: BaseException) -> None:
+        log.warning("%s: attempt %d failed (%s); retrying in %g s", url, number, err, pause)
+
+    try:
+        return retry_call(
+            attempt, policy, retry_on=(_Transient, _BadFile), sleep=cancel.sleep, on_retry=retrying
+        )
+    except _BadFile as err:
+        raise DirectiveError(f"{dest.name}: {err} (downloaded {policy.attempts} times)") from None
+    except _Transient as err:
+        raise DirectiveError(
+            f"download of {url} failed after {policy.attempts} attempts: {err}", transient=True
+        ) from None

@@ -21,8 +21,9 @@ from xml.parsers.expat import ExpatError
 import koji
 import requests
 
+from checkline.retry import RetryPolicy
+
 from ..errors import DirectiveError, ItemNotFound
-from .download import RetryPolicy
 
 __all__ = ["DEFAULTS", "KojiHub", "ServiceConfig", "service_config"]
 
@@ -66,7 +67,7 @@ def service_config(env: Mapping[str, str]) -> ServiceConfig:
         koji_hub=get("CHECKLINE_KOJI_HUB").rstrip("/"),
         koji_topurl=get("CHECKLINE_KOJI_TOPURL").rstrip("/"),
         bodhi_url=get("CHECKLINE_BODHI_URL").rstrip("/"),
-        retry=RetryPolicy(attempts=retries + 1, wait=wait),
+        retry=RetryPolicy(attempts=retries + 1, base=wait, cap=None, jitter=False),
     )
 
 
@@ -82,7 +83,7 @@ class KojiHub:
                 # retry them unless asked (anon_retry).
                 "anon_retry": True,
                 "max_retries": config.retry.attempts - 1,
-                "retry_interval": config.retry.wait,
+                "retry_interval": config.retry.base,
                 "timeout": _HUB_TIMEOUT,
             },
         )

@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from checkline.runner.directives.download import Expected, RetryPolicy, verify
+from checkline.retry import RetryPolicy
+from checkline.runner.directives.download import Expected, verify
 from checkline.runner.directives.koji import Koji
 from checkline.runner.directives.kojihub import service_config
 from checkline.runner.directives.rpmfiles import (
@@ -336,7 +337,7 @@ class TestServiceConfig:
         assert config.koji_hub == "https://koji.fedoraproject.org/kojihub"
         assert config.koji_topurl == "https://kojipkgs.fedoraproject.org"
         assert config.bodhi_url == "https://bodhi.fedoraproject.org"
-        assert config.retry == RetryPolicy(attempts=4, wait=2.0)
+        assert config.retry == RetryPolicy(attempts=4, base=2.0, cap=None, jitter=False)
 
     def test_environment_overrides(self) -> None:
         config = service_config(
@@ -351,7 +352,7 @@ class TestServiceConfig:
         assert config.koji_hub == "http://127.0.0.1:1/kojihub"
         assert config.koji_topurl == "http://127.0.0.1:1/kojifiles"
         assert config.bodhi_url == "http://127.0.0.1:2"
-        assert config.retry == RetryPolicy(attempts=1, wait=0.5)
+        assert config.retry == RetryPolicy(attempts=1, base=0.5, cap=None, jitter=False)
 
     def test_bad_number(self) -> None:
         """Assert a retry setting that is not a number is an execution error by name."""
