@@ -25,6 +25,8 @@ from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, update
 
+from checkline.retry import Backoff, RetryPolicy, TransientError
+
 from .db import Database
 from .schema import outbox
 
@@ -42,7 +44,7 @@ log = logging.getLogger(__name__)
 TOPIC = "resultsdb.result.new"
 
 
-class PublishError(Exception):
+class PublishError(TransientError):
     """The message could not be published now (broker down, timeout); retry later."""
 
 
@@ -116,7 +118,9 @@ class OutboxRelay:
         self.batch = batch
         self.stale_after = dt.timedelta(seconds=stale_after)
         self.poll = poll
-        self.max_backoff = max_backoff
+        #: Waits after a failure: 1 s doubling up to ``max_backoff``, exact (one relay per
+        #: process), back to 1 s after a success; never giving up (a :class:`Backoff`).
+        self.retry = RetryPolicy(base=1.0, cap=max_backoff, jitter=False)
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -171,21 +175,22 @@ class OutboxRelay:
         self._wake.set()
 
     def run(self) -> None:
-        backoff = 1.0
+        """Publish until :meth:`stop`; a failure waits (a wait :meth:`stop` interrupts)."""
+        backoff = Backoff(self.retry)
         while not self._stop.is_set():
             try:
                 published = self.drain_once()
             except PublishError as err:
-                log.warning("publishing failed (%s); retrying in %.0f s", err, backoff)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, self.max_backoff)
+                wait = backoff.next()
+                log.warning("publishing failed (%s); retrying in %.0f s", err, wait)
+                self._stop.wait(wait)
                 continue
             except Exception:  # a database hiccup must not kill the relay
-                log.exception("outbox relay error; retrying in %.0f s", backoff)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, self.max_backoff)
+                wait = backoff.next()
+                log.exception("outbox relay error; retrying in %.0f s", wait)
+                self._stop.wait(wait)
                 continue
-            backoff = 1.0
+            backoff.reset()
             if published < self.batch:
                 self._wake.wait(self.poll)
                 self._wake.clear()

@@ -144,3 +144,43 @@ def test_changed_only_announces_outcome_changes(make_server: Any) -> None:
         ("dist.rpmlint", "pkg-2-1.fc40", "x86_64", "FAILED"),
         ("dist.other", "pkg-1-1.fc40", "x86_64", "FAILED"),
     ]
+
+
+class ScriptedRelay(OutboxRelay):
+    """A relay whose drains follow a script (a count published, or an error raised), and
+    whose stop event records the waits instead of taking them, stopping with the script."""
+
+    def __init__(self, script: list[int | Exception], **kwargs: Any) -> None:
+        super().__init__(None, RecordingPublisher(), **kwargs)  # type: ignore[arg-type]
+        self.script = script
+        self.waits: list[float] = []
+        relay = self
+
+        class Stop:
+            def is_set(self) -> bool:
+                return not relay.script
+
+            def wait(self, seconds: float) -> bool:
+                relay.waits.append(seconds)
+                return False
+
+        self._stop = Stop()  # type: ignore[assignment]
+
+    def drain_once(self) -> int:
+        step = self.script.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+
+def test_relay_backs_off_until_a_success_then_starts_over() -> None:
+    """Assert the relay waits 1 s doubling up to max_backoff after each failure (a broker or a
+    database one), and 1 s again after a failure that follows a success."""
+    outage = PublishError("simulated outage")
+    relay = ScriptedRelay(
+        [outage, outage, RuntimeError("database hiccup"), outage, 5, outage, 5],
+        batch=5,
+        max_backoff=5.0,
+    )
+    relay.run()
+    assert relay.waits == [1.0, 2.0, 4.0, 5.0, 1.0]
