@@ -22,9 +22,11 @@ from typing import Any
 
 import click
 
+from checkline.retry import TransientError
+
 from .adapters import ADAPTERS, message_from_dict
 from .config import BACKENDS, Settings, load_settings
-from .errors import ConfigError, MalformedMessage, TransientError, TriggerError, UnknownJob
+from .errors import ConfigError, MalformedMessage, TriggerError, UnknownJob
 from .ledger import JobStatus, public
 from .logsafe import escape
 

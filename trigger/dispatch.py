@@ -16,8 +16,10 @@ import logging
 import threading
 import time
 
+from checkline.retry import TransientError
+
 from .backends.base import Backend
-from .errors import BackendError, TransientError
+from .errors import BackendError
 from .ledger import ACTIVE, Job, JobStatus, Ledger, public
 from .logsafe import escape
 

@@ -1,11 +1,13 @@
-"""The trigger's errors: one root, and the two kinds a message or a job can meet.
+"""The trigger's errors: one root, and the kinds a message or a job can meet.
 
 - :class:`MalformedMessage`: a message no adapter can read. Permanent: the consumer logs it
   with its id and drops it (redelivering it would fail the same way).
 - :class:`RulesError`: a rules file that cannot be used (bad YAML, an unknown operator, a task
   missing from the checks repo). A job error (docs/architecture.md): raised when the rules load,
   naming the file and the rule, before any message is read.
-- :class:`TransientError`: the database is locked or unreachable, the backend is down. The
+- :class:`LedgerUnavailable` (the database is locked or unreachable) and
+  :class:`BackendUnavailable` (the backend cannot take a job now: unreachable, busy, 5xx):
+  both are a :class:`checkline.retry.TransientError`, which is what the trigger catches. The
   consumer nacks the message (it is delivered again); a job that could not be submitted stays
   in the ledger and is retried.
 - :class:`BackendError`: a backend refused a job for good (an unknown builder, a bad request).
@@ -14,13 +16,15 @@
 
 from __future__ import annotations
 
+from checkline.retry import TransientError
+
 __all__ = [
     "BackendError",
+    "BackendUnavailable",
     "ConfigError",
+    "LedgerUnavailable",
     "MalformedMessage",
     "RulesError",
-    "TransientBackendError",
-    "TransientError",
     "TriggerError",
     "UnknownJob",
 ]
@@ -42,12 +46,12 @@ class RulesError(TriggerError):
     """A rules file that cannot be used; the message names the file and the rule."""
 
 
-class TransientError(TriggerError):
-    """A fault that may go away by itself: try again later."""
+class LedgerUnavailable(TriggerError, TransientError):
+    """The ledger's database is locked or unreachable: nothing was recorded; try again later."""
 
 
-class TransientBackendError(TransientError):
-    """The backend could not be reached or answered with a server error."""
+class BackendUnavailable(TriggerError, TransientError):
+    """The backend cannot take a job now (unreachable, busy, a server error): try again later."""
 
 
 class BackendError(TriggerError):

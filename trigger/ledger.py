@@ -58,7 +58,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from checkline.contracts import JOB_KEYS
 
-from .errors import TransientError, UnknownJob
+from .errors import LedgerUnavailable, UnknownJob
 
 __all__ = ["Job", "JobStatus", "Ledger", "RecordOutcome", "migrate"]
 
@@ -179,7 +179,7 @@ class Ledger:
         dedup_window: seconds during which the same (task, item, type, arch) is not created
             again; 0 turns it off.
         busy_timeout: SQLite: seconds to wait for another writer before giving up (then
-            :class:`TransientError`).
+            :class:`LedgerUnavailable`).
     """
 
     def __init__(self, url: str, dedup_window: float = 900.0, busy_timeout: float = 30.0) -> None:
@@ -199,7 +199,7 @@ class Ledger:
                 yield conn
         except DBAPIError as err:
             if _is_transient(err):
-                raise TransientError(f"ledger {self.engine.url!r}: {err.orig}") from err
+                raise LedgerUnavailable(f"ledger {self.engine.url!r}: {err.orig}") from err
             raise
 
     def _upsert(self, table: Table) -> Any:
@@ -224,7 +224,7 @@ class Ledger:
         ``dedup_window`` ago is a duplicate unless ``force``.
 
         Raises:
-            TransientError: the database is locked or unreachable (nothing was recorded).
+            LedgerUnavailable: the database is locked or unreachable (nothing was recorded).
         """
         now = now or utcnow()
         outcome = RecordOutcome()

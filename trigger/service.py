@@ -1,7 +1,7 @@
 """The trigger assembled: settings -> rules, ledger, backend, dispatcher; one message handled.
 
 :func:`handle` is the whole path of a message: adapt -> match -> record. It raises
-:class:`~trigger.errors.MalformedMessage` (drop it) or :class:`~trigger.errors.TransientError`
+:class:`~trigger.errors.MalformedMessage` (drop it) or :class:`~checkline.retry.TransientError`
 (try it again); the consumer and ``checkline trigger replay`` decide what that means for them.
 """
 
@@ -36,7 +36,7 @@ def handle(message: Any, rules: RuleSet, ledger: Ledger, force: bool = False) ->
 
     Raises:
         MalformedMessage: no adapter, or a body its schema refuses.
-        TransientError: the ledger is locked or unreachable: nothing was recorded.
+        LedgerUnavailable: the ledger is locked or unreachable: nothing was recorded.
     """
     event = adapt(message)
     if event is None:

@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
+from checkline.reporting.client import ResultsDBError, ResultsDBUnavailable
+from checkline.resultsdb.publish import PublishError
 from checkline.retry import Backoff, RetryPolicy, TransientError, retry_call
+from checkline.trigger.errors import BackendUnavailable, LedgerUnavailable, TriggerError
 
 
 class Down(TransientError):
@@ -233,3 +236,18 @@ class TestBackoff:
         assert [backoff.next() for _ in range(3)] == [1.0, 2.0, 4.0]
         backoff.reset()
         assert [backoff.next() for _ in range(2)] == [1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    ("error", "base"),
+    [
+        (BackendUnavailable("Buildbot at http://x did not answer"), TriggerError),
+        (LedgerUnavailable("ledger 'sqlite://': database is locked"), TriggerError),
+        (ResultsDBUnavailable("GET http://x: HTTP 503", maybe_landed=True), ResultsDBError),
+        (PublishError("simulated outage"), Exception),
+    ],
+)
+def test_each_part_names_its_transient_error(error: Exception, base: type[Exception]) -> None:
+    """Assert every part's "try again later" is a TransientError and its own package's error."""
+    assert isinstance(error, TransientError)
+    assert isinstance(error, base)

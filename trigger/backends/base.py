@@ -5,7 +5,7 @@ backend and returns what identifies it there; ``status(token)`` says where it is
 (a :class:`~trigger.ledger.JobStatus`, or ``None`` when the backend cannot tell);
 ``cancel(token)`` stops it; ``info_url(token)`` is where a person can watch it.
 
-Errors: :class:`~trigger.errors.TransientBackendError` (unreachable, busy, 5xx: the job stays
+Errors: :class:`~trigger.errors.BackendUnavailable` (unreachable, busy, 5xx: the job stays
 in the ledger and is retried) versus :class:`~trigger.errors.BackendError` (refused for good).
 """
 
@@ -36,7 +36,7 @@ class Backend(abc.ABC):
         """Hand ``job`` to the backend; return its token.
 
         Raises:
-            TransientBackendError: try again later.
+            BackendUnavailable: try again later.
             BackendError: this job can never be submitted.
         """
 
@@ -49,7 +49,7 @@ class Backend(abc.ABC):
         None (the job is submitted again).
 
         Raises:
-            TransientBackendError: the backend cannot answer now (the job waits).
+            BackendUnavailable: the backend cannot answer now (the job waits).
         """
         return None
 

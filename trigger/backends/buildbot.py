@@ -29,7 +29,7 @@ import requests
 
 from checkline.secrets import Secret, reveal
 
-from ..errors import BackendError, TransientBackendError
+from ..errors import BackendError, BackendUnavailable
 from ..ledger import JobStatus
 from .base import Backend
 
@@ -108,9 +108,9 @@ class BuildbotBackend(Backend):
                 timeout=self.timeout,
             )
         except requests.RequestException as err:
-            raise TransientBackendError(f"Buildbot at {self.url} did not answer: {err}") from err
+            raise BackendUnavailable(f"Buildbot at {self.url} did not answer: {err}") from err
         if response.status_code >= 500:
-            raise TransientBackendError(f"Buildbot login: HTTP {response.status_code}")
+            raise BackendUnavailable(f"Buildbot login: HTTP {response.status_code}")
         if response.status_code >= 400:
             raise BackendError(
                 f"Buildbot login as {self.login[0]!r} refused (HTTP {response.status_code}): "
@@ -131,18 +131,18 @@ class BuildbotBackend(Backend):
                 f"{self.url}api/v2/{path}", json=payload, timeout=self.timeout
             )
         except requests.RequestException as err:
-            raise TransientBackendError(f"Buildbot at {self.url} did not answer: {err}") from err
+            raise BackendUnavailable(f"Buildbot at {self.url} did not answer: {err}") from err
         if response.status_code == 403 and self.login is not None and self._logged_in:
             # The session expired (a master restart forgets it): log in again next time.
             self._logged_in = False
-            raise TransientBackendError(f"Buildbot {method} on {path}: session expired")
+            raise BackendUnavailable(f"Buildbot {method} on {path}: session expired")
         return self._answer(response, f"{method} on {path}")
 
     def _get(self, path: str) -> Any:
         try:
             response = self.session.get(f"{self.url}api/v2/{path}", timeout=self.timeout)
         except requests.RequestException as err:
-            raise TransientBackendError(f"Buildbot at {self.url} did not answer: {err}") from err
+            raise BackendUnavailable(f"Buildbot at {self.url} did not answer: {err}") from err
         return self._answer(response, f"GET {path}")
 
     @staticmethod
@@ -158,7 +158,7 @@ class BuildbotBackend(Backend):
             message = error.get("message") if isinstance(error, dict) else error
             raise BackendError(f"Buildbot {what}: {message}")
         if response.status_code >= 500:
-            raise TransientBackendError(f"Buildbot {what}: HTTP {response.status_code}")
+            raise BackendUnavailable(f"Buildbot {what}: HTTP {response.status_code}")
         if response.status_code >= 400 or not isinstance(data, dict):
             raise BackendError(
                 f"Buildbot {what}: HTTP {response.status_code}: {response.text[:200]}"

@@ -22,7 +22,7 @@ from typing import Any
 
 from checkline.contracts import EXECUTION_FILE, check_name_problem
 
-from ..errors import BackendError, TransientBackendError
+from ..errors import BackendError, BackendUnavailable
 from ..ledger import JobStatus
 from .base import Backend
 
@@ -89,7 +89,7 @@ class LocalBackend(Backend):
     def submit(self, job: Mapping[str, Any]) -> str:
         argv = self.argv(job)
         if self.running() >= self.max_running:
-            raise TransientBackendError(f"{self.max_running} local runs already running")
+            raise BackendUnavailable(f"{self.max_running} local runs already running")
         self.artifacts.mkdir(parents=True, exist_ok=True)
         try:
             proc = subprocess.Popen(  # noqa: S603 - an argv list built above, no shell
@@ -100,7 +100,7 @@ class LocalBackend(Backend):
                 start_new_session=True,
             )
         except OSError as err:
-            raise TransientBackendError(f"cannot start the runner: {err}") from err
+            raise BackendUnavailable(f"cannot start the runner: {err}") from err
         token = str(job["uuid"])
         self._procs[token] = proc
         return token

@@ -23,7 +23,7 @@ from trigger_bus import free_port, wait_for
 
 from checkline.trigger.backends.buildbot import BuildbotBackend
 from checkline.trigger.dispatch import Dispatcher
-from checkline.trigger.errors import BackendError, TransientBackendError
+from checkline.trigger.errors import BackendError, BackendUnavailable
 from checkline.trigger.ledger import JobStatus, Ledger, public
 
 BIN = Path(sys.executable).parent
@@ -180,7 +180,7 @@ def test_unknown_builder_is_permanent(master: Master) -> None:
 def test_master_down_is_transient() -> None:
     """Assert an unreachable master is a transient error (the job waits)."""
     backend = BuildbotBackend(f"http://127.0.0.1:{free_port()}/", timeout=2)
-    with pytest.raises(TransientBackendError, match="did not answer"):
+    with pytest.raises(BackendUnavailable, match="did not answer"):
         backend.submit(job())
 
 

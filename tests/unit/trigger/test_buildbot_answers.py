@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from checkline.trigger.backends.buildbot import BuildbotBackend
-from checkline.trigger.errors import BackendError, TransientBackendError
+from checkline.trigger.errors import BackendError, BackendUnavailable
 from checkline.trigger.ledger import JobStatus
 
 JOB = {"item": "x-1-1", "item_type": "koji_build", "taskname": "dummy", "arch": "x86_64"}
@@ -83,8 +83,8 @@ def test_force_request_and_token(server: Server) -> None:
 @pytest.mark.parametrize(
     ("status", "body", "error", "message"),
     [
-        (503, "Service Unavailable", TransientBackendError, "HTTP 503"),
-        (502, {"no": "rpc"}, TransientBackendError, "HTTP 502"),
+        (503, "Service Unavailable", BackendUnavailable, "HTTP 503"),
+        (502, {"no": "rpc"}, BackendUnavailable, "HTTP 502"),
         (
             500,
             {"error": {"code": -32603, "message": "no such builder"}},
@@ -104,7 +104,7 @@ def test_answers_map_to_errors(
     with pytest.raises(error, match=message) as caught:
         BuildbotBackend(server.url).submit(JOB)
     # a permanent refusal must not be taken for a transient one (it would be retried forever)
-    assert isinstance(caught.value, TransientBackendError) == (error is TransientBackendError)
+    assert isinstance(caught.value, BackendUnavailable) == (error is BackendUnavailable)
 
 
 @pytest.mark.parametrize(

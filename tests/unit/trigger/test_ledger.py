@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from trigger_factories import make_job
 
-from checkline.trigger.errors import TransientError, UnknownJob
+from checkline.trigger.errors import LedgerUnavailable, UnknownJob
 from checkline.trigger.ledger import JobStatus, Ledger, utcnow
 
 
@@ -121,13 +121,13 @@ def test_unknown_job(ledger: Ledger) -> None:
 
 
 def test_locked_database_is_transient(tmp_path: Path) -> None:
-    """Assert a SQLite file locked by another writer raises TransientError, recording nothing."""
+    """Assert a SQLite file locked by another writer raises LedgerUnavailable, recording nothing."""
     path = tmp_path / "locked.sqlite"
     led = Ledger(f"sqlite:///{path}", busy_timeout=0.2)
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     try:
-        with pytest.raises(TransientError, match="database is locked"):
+        with pytest.raises(LedgerUnavailable, match="database is locked"):
             led.record("m1", [make_job()])
     finally:
         other.execute("ROLLBACK")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from checkline.trigger.backends.local import LocalBackend
-from checkline.trigger.errors import BackendError, TransientBackendError
+from checkline.trigger.errors import BackendError, BackendUnavailable
 from checkline.trigger.ledger import JobStatus
 
 
@@ -59,7 +59,7 @@ def test_real_run_finishes(checks_dir: Path, tmp_path: Path) -> None:
     the_job = job()
     token = backend.submit(the_job)
     assert token == the_job["uuid"]
-    with pytest.raises(TransientBackendError, match="1 local runs already running"):
+    with pytest.raises(BackendUnavailable, match="1 local runs already running"):
         backend.submit(job())
     assert backend.status(token) in (JobStatus.RUNNING, JobStatus.FINISHED)
     deadline = time.monotonic() + 60

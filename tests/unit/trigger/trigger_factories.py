@@ -11,7 +11,7 @@ from koji_fedoramessaging_messages.build import BuildStateChangeV1
 from koji_fedoramessaging_messages.tag import TagV1
 
 from checkline.trigger.backends.base import Backend
-from checkline.trigger.errors import BackendError, TransientBackendError
+from checkline.trigger.errors import BackendError, BackendUnavailable
 from checkline.trigger.ledger import JobStatus
 
 KOJI_BODY: dict[str, Any] = {
@@ -109,7 +109,7 @@ class FakeBackend(Backend):
 
     def submit(self, job: Mapping[str, Any]) -> str:
         if self.down:
-            raise TransientBackendError("backend is down")
+            raise BackendUnavailable("backend is down")
         if job["taskname"] in self.refuse:
             raise BackendError(f"no such builder for {job['taskname']}")
         self.submitted.append(dict(job))
