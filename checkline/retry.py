@@ -9,8 +9,9 @@ parameters here, and the loop itself is written once.
 
 - :class:`TransientError`: the base of every failure worth retrying. Each part names its own
   (``checkline.trigger.errors.BackendUnavailable``, ``LedgerUnavailable``,
-  ``checkline.reporting.client.ResultsDBUnavailable``), so ``except TransientError`` means
-  "it may work later" everywhere.
+  ``checkline.reporting.client.ResultsDBUnavailable``,
+  ``checkline.resultsdb.publish.PublishError``), so ``except TransientError`` means "it may
+  work later" everywhere.
 - :class:`RetryPolicy`: how many attempts, how long between them, for how long in all.
 - :func:`retry_call`: run a callable under a policy; its value, or its last error.
 - :class:`Backoff`: the waits of a loop that never gives up (the relay), reset by a success.
