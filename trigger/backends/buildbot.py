@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from checkline.contracts import ExitCode
 from checkline.secrets import Secret, reveal
 
 from ..errors import BackendError, TransientBackendError
@@ -43,7 +44,7 @@ RETRY = 5
 #: it (see ``job_status``).
 REFUSAL_PROPERTIES = "property=duplicate_uuid&property=job_refused&property=runner_exit"
 #: The runner's exit codes of a run that did not reach its end: execution error, job error.
-RUNNER_CRASHED = (2, 3)
+RUNNER_CRASHED = (ExitCode.EXECUTION_ERROR, ExitCode.JOB_ERROR)
 
 
 def _property(properties: Mapping[str, Any], name: str) -> Any:
