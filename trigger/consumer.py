@@ -28,10 +28,11 @@ from typing import Any
 from fedora_messaging import config as fm_config
 from fedora_messaging.exceptions import Drop, Nack
 
+from checkline.contracts import Job
+
 from . import decoding, logsafe
 from .config import Settings, settings_from_mapping
 from .errors import MalformedMessage, TransientError
-from .ledger import Job
 from .logsafe import escape
 from .service import Handled, Trigger
 

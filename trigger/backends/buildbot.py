@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from checkline.contracts import ExitCode
+from checkline.contracts import ExitCode, Job
 from checkline.secrets import Secret, reveal
 
 from ..errors import BackendError, TransientBackendError
@@ -166,7 +166,7 @@ class BuildbotBackend(Backend):
             )
         return data
 
-    def submit(self, job: Mapping[str, Any]) -> str:
+    def submit(self, job: Job) -> str:
         params = {
             "builderNames": [str(job["arch"])],
             "item": str(job["item"]),
@@ -188,7 +188,7 @@ class BuildbotBackend(Backend):
             raise BackendError(f"Buildbot force: unexpected answer {data!r}") from err
         return str(brid)
 
-    def find(self, job: Mapping[str, Any]) -> str | None:
+    def find(self, job: Job) -> str | None:
         """The newest build request of a buildset whose reason names the job's uuid.
 
         Buildbot filters buildsets by ``reason__contains`` in SQL; builds are not searched by
