@@ -1,7 +1,18 @@
-"""The names every stage checks, defined once: checks, arches, item types, uuids, items.
+"""The contracts between stages, defined once: the shapes each stage hands the next, the
+names every stage checks, the run directory's file names and the runner's exit codes.
 
-The trigger checks a job's names before it records it, the Buildbot master before a build
-runs, the runner before it reads a formula. Each used to keep its own pattern, and they
+The shapes are TypedDicts, so ``mypy --strict`` checks every place that builds or reads one:
+
+* :class:`Event` (trigger: adapter -> rules), built from an :class:`EventFields`;
+* :class:`JobRequest` (rules -> ledger) and :class:`Job` (ledger -> backend -> Buildbot);
+* :class:`RunnerInput` (``checkline run --input``, ``runner.api.run_job``);
+* :class:`Verdict` (a directive -> ``results.tap`` -> reporting).
+
+They cost nothing at run time: the values stay plain dicts, and each stage checks untrusted
+ones (a message body, a JSON file, a TAP block) as before.
+
+The names: the trigger checks a job's names before it records it, the Buildbot master before a
+build runs, the runner before it reads a formula. Each used to keep its own pattern, and they
 disagreed: ``checkline trigger schedule -a X86_64`` recorded a job the runner then refused,
 and a check folder ``c++-check`` passed the trigger and was refused at build time. Every
 stage now asks the functions below (``tests/unit/test_contracts.py`` feeds the same names to
@@ -10,9 +21,12 @@ all three and asserts they agree). docs/architecture.md describes the contracts.
 Each ``*_problem`` function returns why a value is refused (a sentence naming it), or None.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: the TypedDicts' ``__required_keys__`` are then
+# right at run time too (Python 3.11 counts a postponed ``NotRequired[...]`` as required).
 
+import enum
 import re
+from typing import NotRequired, TypedDict
 
 __all__ = [
     "ARCH",
@@ -25,6 +39,13 @@ __all__ = [
     "RUNNER_LOG",
     "RUN_UUID",
     "TASK_OUTPUT",
+    "Event",
+    "EventFields",
+    "ExitCode",
+    "Job",
+    "JobRequest",
+    "RunnerInput",
+    "Verdict",
     "arch_problem",
     "check_name_problem",
     "item_problem",
@@ -33,17 +54,128 @@ __all__ = [
     "uuid_problem",
 ]
 
+
+class EventFields(TypedDict):
+    """What an adapter (``trigger/adapters.py``) reads from a message: the item, and the
+    fields rules may test, which depend on the message's kind (the comments say which kind
+    sets each). Values are the message's, as its schema allows them (hence the ``None``s)."""
+
+    item: str
+    item_type: str  # koji_build, koji_tag, bodhi_update, dist_git_commit
+    # koji_build and koji_tag
+    nvr: NotRequired[str]
+    name: NotRequired[str]
+    instance: NotRequired[str]
+    build_id: NotRequired[int | None]
+    epoch: NotRequired[str | int | None]  # koji_build
+    task_id: NotRequired[int | None]  # koji_build
+    target: NotRequired[str | None]  # koji_build: the build request's target
+    tag: NotRequired[str]  # koji_tag
+    user: NotRequired[str | None]  # koji_tag
+    # koji_build, koji_tag (the build's) and bodhi_update (the release's: name, version)
+    version: NotRequired[str | None]
+    release: NotRequired[str | None]
+    # koji_build, koji_tag (the name) and dist_git_commit (the repo under rpms/, else None)
+    package: NotRequired[str | None]
+    owner: NotRequired[str | None]  # every kind
+    # bodhi_update
+    alias: NotRequired[str]
+    builds: NotRequired[list[str]]  # NVRs
+    packages: NotRequired[list[str]]  # their names, sorted, each once
+    dist_tag: NotRequired[str | None]
+    status: NotRequired[str | None]
+    request: NotRequired[str | None]
+    re_trigger: NotRequired[bool]
+    agent: NotRequired[str | None]  # bodhi_update, dist_git_commit
+    # dist_git_commit
+    namespace: NotRequired[str | None]
+    repo: NotRequired[str]
+    branch: NotRequired[str]
+    rev: NotRequired[str]
+
+
+class Event(EventFields):
+    """An Event (trigger: adapter -> rules): the adapter's fields and where they came from."""
+
+    topic: str  # the wire topic, with any prefix
+    msg_id: str | None
+
+
+class JobRequest(TypedDict):
+    """A job the rules ask for (``trigger/rules.py``); the ledger gives it its uuid."""
+
+    item: str
+    item_type: str
+    taskname: str  # a check's folder in the checks repo
+    arch: str
+
+
+class Job(JobRequest):
+    """The Job contract: what the trigger hands a backend, and a Buildbot build's properties.
+    The uuid names it everywhere: ledger row, build property, artifacts folder, ResultsDB
+    group."""
+
+    uuid: str
+
+
+#: The Job's keys, in this order (the ForceScheduler's parameters, the ledger's columns).
+JOB_KEYS: tuple[str, ...] = tuple(Job.__annotations__)
+#: The arch of a job that runs once whatever the arch.
+NOARCH = "noarch"
+
+
+class RunnerInput(TypedDict):
+    """What ``runner.api.run_job`` and ``checkline run --input JOB.json`` take; checked by
+    ``runner.job.RunInput.from_dict`` (which fills the defaults) before anything runs."""
+
+    item: str
+    item_type: str
+    arch: NotRequired[str]  # default: noarch
+    uuid: NotRequired[str]  # default: a fresh one
+    jobid: NotRequired[str]  # the scheduler's id of the job, for logs; default "-1"
+    formula: NotRequired[str]  # the formula file, when the caller names none
+    taskname: NotRequired[str]  # accepted, not used: the formula names the task
+
+
+class Verdict(TypedDict):
+    """One verdict: a YAML block of ``results.tap``, or one entry of Taskotron's ResultYAML
+    ``results`` list (where ``summary`` is called ``note``).
+
+    Reading checks the three required keys (``reporting/verdicts.py``: strings, ``outcome``
+    canonical, ``note`` renamed ``summary``); every other value is as the check wrote it,
+    hence ``object`` (readers ``str()`` or check it). A verdict may hold other keys too, the
+    check's own data (Taskotron's keyvals), kept as they are and sent as the result's data: a
+    TypedDict cannot declare those (mypy has no PEP 728 ``extra_items`` yet).
+    """
+
+    item: str
+    type: str  # the item's type
+    outcome: str  # an Outcome's value (checkline/outcomes.py)
+    checkname: NotRequired[object]  # default: the formula's name
+    summary: NotRequired[object]  # one line; the result's note
+    note: NotRequired[object]  # ResultYAML's name for summary
+    details: NotRequired[object]  # {output: the check's output}: in the log, not in ResultsDB
+    arch: NotRequired[object]  # default: the run's
+    artifact: NotRequired[object]  # a file inside the run's directory: the result's log link
+    original_outcome: NotRequired[object]  # a crashed run's verdict: the outcome it had
+
+
+class ExitCode(enum.IntEnum):
+    """The runner's exit codes (Taskotron's 100 kept for a failed ``exitcode`` directive): the
+    Buildbot step colours the build by them, and the trigger records 2 and 3 as CRASHED."""
+
+    OK = 0  # the task ran to its end, whatever its verdicts
+    EXECUTION_ERROR = 2  # a directive failed, a timeout, a cancel, a bug
+    JOB_ERROR = 3  # the formula, the input or the item can never work
+    VERDICT_FAILED = 100  # ran to its end; an exitcode directive found a verdict not OK
+
+
 #: A run's directory, ``<artifacts root>/<uuid>/``, as the runner writes it and reporting, the
 #: master and the local backend read it.
 RESULTS_FILE = "results.tap"  #: the verdicts, TAP13
 EXECUTION_FILE = "execution.json"  #: how the run went (execution_status, status...)
 RUNNER_LOG = "runner.log"  #: what the runner did: every result's log link by default
 TASK_OUTPUT = "task_output"  #: the check's own files (``${artifactsdir}``)
-
-#: The Job contract: what the trigger hands a backend, and a Buildbot build's properties.
-JOB_KEYS = ("item", "item_type", "taskname", "arch", "uuid")
-#: The arch of a job that runs once whatever the arch.
-NOARCH = "noarch"
 
 #: A check: the name of its folder in the checks repository (``checks/<name>/runtask.yml``).
 #: One path element that cannot be an option (no leading ``-``) nor ``.``/``..``.

@@ -12,10 +12,9 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
-from checkline.contracts import RUNNER_LOG
+from checkline.contracts import RUNNER_LOG, Verdict
 
 from .verdicts import Problem
 
@@ -53,7 +52,7 @@ class LogLinks:
             return self.url("")  # no log (the run never started): the directory, whatever it has
         return self.url(RUNNER_LOG)
 
-    def for_verdict(self, verdict: dict[str, Any], where: str = "") -> str | None:
+    def for_verdict(self, verdict: Verdict, where: str = "") -> str | None:
         """The artifact's URL when it exists inside the run's directory, else the main log."""
         relative = self.artifact(verdict.get("artifact"), where)
         return self.url(relative) if relative else self.main_log

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from checkline.contracts import Verdict
 from checkline.outcomes import Outcome
 
 from .verdicts import Problem
@@ -104,7 +105,7 @@ def _data_value(value: Any) -> Any:
     return value
 
 
-def _data(verdict: dict[str, Any]) -> dict[str, Any]:
+def _data(verdict: Verdict) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for key, value in verdict.items():
         if key in _NOT_DATA or value is None:
@@ -135,9 +136,9 @@ def _with_key(job: Job, index: int, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def result_bodies(
-    verdicts: Iterable[dict[str, Any]],
+    verdicts: Iterable[Verdict],
     job: Job,
-    log_url: Callable[[dict[str, Any]], str | None],
+    log_url: Callable[[Verdict], str | None],
 ) -> list[dict[str, Any]]:
     """One result body per verdict, in order.
 

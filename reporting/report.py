@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checkline.contracts import EXECUTION_FILE
+from checkline.contracts import EXECUTION_FILE, Verdict
 from checkline.retry import RetryPolicy
 from checkline.secrets import Secret
 
@@ -141,7 +141,7 @@ def build_bodies(
 ) -> tuple[list[dict[str, Any]], list[Problem]]:
     """The result bodies of a results text, and the problems that made a CRASHED result."""
     problems: list[Problem] = []
-    verdicts: list[dict[str, Any]] = []
+    verdicts: list[Verdict] = []
     if text is not None and not text.strip():
         problems = [Problem(source, "is empty: the run recorded no results")]
     elif text is not None:

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from checkline.contracts import Verdict
+
 from .verdicts import Parsed, Problem, normalize_verdict
 
 __all__ = ["format_resultyaml", "parse_resultyaml"]
@@ -47,7 +49,7 @@ def parse_resultyaml(data: str | dict[str, Any]) -> Parsed:
     return parsed
 
 
-def format_resultyaml(verdicts: list[dict[str, Any]]) -> str:
+def format_resultyaml(verdicts: list[Verdict]) -> str:
     """Render verdicts as ResultYAML (``summary`` written back as Taskotron's ``note``)."""
     results = []
     for verdict in verdicts:

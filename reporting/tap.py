@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from checkline.contracts import Verdict
 from checkline.outcomes import Outcome
 
 from .verdicts import Parsed, Problem, normalize_verdict
@@ -56,14 +57,14 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _BlockDumper.add_representer(str, _represent_str)
 
 
-def _description(verdict: dict[str, Any]) -> str:
+def _description(verdict: Verdict) -> str:
     # '#' would start a TAP directive and a newline a new line: the description is cosmetic
     # (the block is authoritative), so both are dropped.
     text = f"{verdict.get('checkname') or ''} {verdict.get('item', '')}".strip()
     return re.sub(r"[#\r\n]+", " ", text)
 
 
-def format_tap(verdicts: list[dict[str, Any]]) -> str:
+def format_tap(verdicts: list[Verdict]) -> str:
     """Render verdicts as a TAP13 stream, one test line and YAML block per verdict.
 
     ``ok`` for PASSED and INFO, ``not ok`` otherwise. Each dict is dumped whole with

@@ -1,4 +1,5 @@
-"""The verdict dict: checking one, and the problems found while reading many.
+"""The verdict dict (``checkline.contracts.Verdict``): checking one, and the problems found
+while reading many.
 
 Pure functions over plain dicts; no I/O.
 """
@@ -6,8 +7,9 @@ Pure functions over plain dicts; no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import cast
 
+from checkline.contracts import Verdict
 from checkline.outcomes import Outcome, OutcomeError
 
 __all__ = ["Parsed", "Problem", "normalize_verdict"]
@@ -31,7 +33,7 @@ class Problem:
 class Parsed:
     """What reading a results text gave: the verdicts that are sound, and every problem."""
 
-    verdicts: list[dict[str, Any]] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -39,7 +41,7 @@ class Parsed:
         return not self.problems
 
 
-def normalize_verdict(raw: object, where: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+def normalize_verdict(raw: object, where: str) -> tuple[Verdict | None, list[Problem]]:
     """Check one verdict and return it in canonical form.
 
     The canonical form keeps every key, upper-cases ``outcome``, and renames ResultYAML's
@@ -69,4 +71,4 @@ def normalize_verdict(raw: object, where: str) -> tuple[dict[str, Any] | None, l
         verdict["summary"] = verdict.pop("note")
     if problems:
         return None, problems
-    return verdict, []
+    return cast(Verdict, verdict), []  # its required keys are checked above

@@ -14,19 +14,26 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from checkline.contracts import EXECUTION_FILE, RESULTS_FILE, RUNNER_LOG, TASK_OUTPUT
+from checkline.contracts import (
+    EXECUTION_FILE,
+    RESULTS_FILE,
+    RUNNER_LOG,
+    TASK_OUTPUT,
+    ExitCode,
+    RunnerInput,
+    Verdict,
+)
 from checkline.outcomes import Outcome
 from checkline.reporting.tap import format_tap
 
 from .context import RunContext
 from .directives import REGISTRY, DirectiveRegistry
 from .errors import DirectiveError, FormulaError, JobError
-from .executor import Execution, ExitCode, RunStatus, execute, worst_outcome
+from .executor import Execution, RunStatus, execute, worst_outcome
 from .formula import load_plan
 from .job import RunInput
 from .process import CancelToken
@@ -83,7 +90,7 @@ def _run_logger(rundir: Path, run_uuid: str, echo: logging.Handler | None) -> lo
 
 
 def run_job(
-    runner_input: Mapping[str, Any],
+    runner_input: RunnerInput,
     formula: Path | str | None = None,
     *,
     artifacts: Path | str,
@@ -124,7 +131,7 @@ def run_job(
         "artifactsdir": str(artifactsdir),
         "taskdir": str(formula_path.parent),
     }
-    verdicts: list[dict[str, Any]] = []
+    verdicts: list[Verdict] = []
     checkname = formula_path.parent.name or "task"
     taskname = checkname
     execution = Execution()
@@ -144,7 +151,7 @@ def run_job(
                     "environment %s: not installed by the local runner", dict(plan.environment)
                 )
 
-            def record(new: list[dict[str, Any]]) -> None:
+            def record(new: list[Verdict]) -> None:
                 try:
                     done = [
                         complete_verdict(

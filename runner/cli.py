@@ -1,6 +1,6 @@
 """``checkline run`` and ``runtask``: run a formula locally, from flags or a runner-input JSON.
 
-Exit codes (``runner.executor.ExitCode``): 0 the task ran to its end (whatever its
+Exit codes (``checkline.contracts.ExitCode``): 0 the task ran to its end (whatever its
 verdicts), 100 an ``exitcode`` directive said a verdict failed, 2 an execution error (a
 directive failed, a timeout, a cancel), 3 a job error (bad formula, bad input, bad flags).
 """
@@ -12,15 +12,14 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
-from checkline.contracts import RESULTS_FILE
+from checkline.contracts import RESULTS_FILE, ExitCode, RunnerInput
 
 from .api import run_job
 from .errors import JobError
-from .executor import ExitCode
 from .job import ITEM_TYPES
 from .process import CancelToken, cancel_on_signals
 
@@ -80,7 +79,7 @@ def _run_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
-def _runner_input(input_file: Any, **flags: str | None) -> dict[str, Any]:
+def _runner_input(input_file: Any, **flags: str | None) -> RunnerInput:
     data: dict[str, Any] = {}
     if input_file is not None:
         try:
@@ -90,7 +89,7 @@ def _runner_input(input_file: Any, **flags: str | None) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise JobError(f"--input {input_file.name}: must be a JSON object")
     data.update({key: value for key, value in flags.items() if value is not None})
-    return data
+    return cast(RunnerInput, data)  # as the user wrote it: run_job checks it (RunInput)
 
 
 def _execute(

@@ -10,7 +10,8 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from checkline.contracts import Verdict
 
 from .job import RunInput
 from .process import CancelToken, ProcessResult, run_process
@@ -33,10 +34,10 @@ class RunContext:
     cancel: CancelToken = field(default_factory=CancelToken)
     action_log: Path | None = None
     timeout: float | None = None
-    on_verdicts: Callable[[list[dict[str, Any]]], None] = lambda verdicts: None
+    on_verdicts: Callable[[list[Verdict]], None] = lambda verdicts: None
     on_exit_code: Callable[[int], None] = lambda code: None
 
-    def record_verdicts(self, verdicts: list[dict[str, Any]]) -> None:
+    def record_verdicts(self, verdicts: list[Verdict]) -> None:
         """Append checked verdicts to the run's ``results.tap``."""
         self.on_verdicts(verdicts)
 

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from checkline.contracts import ExitCode, Verdict
 from checkline.outcomes import Outcome
 
 from .context import RunContext
@@ -20,16 +21,7 @@ from .errors import DirectiveError, JobError, ParamsError, RunCancelled
 from .formula import Action, Plan
 from .variables import PlaceholderError, SubstitutionError, substitute
 
-__all__ = ["ActionRecord", "Execution", "ExitCode", "RunStatus", "execute"]
-
-
-class ExitCode(enum.IntEnum):
-    """The runner's exit codes (Taskotron's 100 kept for a failed ``exitcode`` directive)."""
-
-    OK = 0
-    EXECUTION_ERROR = 2
-    JOB_ERROR = 3
-    VERDICT_FAILED = 100
+__all__ = ["ActionRecord", "Execution", "RunStatus", "execute"]
 
 
 class RunStatus(enum.StrEnum):
@@ -161,6 +153,6 @@ def _fail(
         execution.failed_action = record
 
 
-def worst_outcome(verdicts: list[dict[str, Any]]) -> str | None:
+def worst_outcome(verdicts: list[Verdict]) -> str | None:
     worst = Outcome.worst(Outcome(v["outcome"]) for v in verdicts)
     return worst.value if worst else None

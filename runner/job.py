@@ -10,8 +10,8 @@ which no item name has and which would corrupt argv and logs).
 from __future__ import annotations
 
 import uuid as uuid_module
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from checkline.contracts import NOARCH, arch_problem, item_problem, item_type_problem, uuid_problem
 
@@ -49,17 +49,21 @@ class RunInput:
     jobid: str = "-1"
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunInput:
-        """Check a runner-input dict and fill the defaults (a fresh uuid, arch noarch).
+    def from_dict(cls, data: Mapping[str, object]) -> RunInput:
+        """Check a runner-input dict (``checkline.contracts.RunnerInput``, from a JSON file or
+        build properties: not trusted) and fill the defaults (a fresh uuid, arch noarch).
 
         Raises:
             InputError: naming every bad field at once.
         """
         unknown = sorted(set(data) - set(_KEYS) - {"formula", "taskname"})
         problems = [f"unknown key {key!r} (valid: {', '.join(_KEYS)})" for key in unknown]
-        values = {key: data.get(key) for key in _KEYS}
-        for key, value in values.items():
-            if value is not None and not isinstance(value, str):
+        values: dict[str, str | None] = {}
+        for key in _KEYS:
+            value = data.get(key)
+            if value is None or isinstance(value, str):
+                values[key] = value
+            else:
                 problems.append(f"{key} must be a string, {type(value).__name__!r} found")
         if problems:
             raise InputError("runner input: " + "; ".join(problems))

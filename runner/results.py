@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
+from checkline.contracts import Verdict
 from checkline.outcomes import Outcome
 
 __all__ = ["ArtifactPathError", "complete_verdict", "failed_run_verdicts"]
@@ -20,8 +20,8 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def complete_verdict(
-    verdict: dict[str, Any], *, checkname: str, arch: str, rundir: Path, artifactsdir: Path
-) -> dict[str, Any]:
+    verdict: Verdict, *, checkname: str, arch: str, rundir: Path, artifactsdir: Path
+) -> Verdict:
     """The verdict as recorded: ``checkname`` and ``arch`` defaulted, ``artifact`` relative.
 
     ``artifact`` may be relative to ``artifactsdir`` or absolute; it is stored relative to
@@ -30,7 +30,7 @@ def complete_verdict(
     Raises:
         ArtifactPathError: the artifact resolves outside ``rundir`` (``../``, a symlink out).
     """
-    completed = dict(verdict)
+    completed = verdict.copy()
     completed.setdefault("checkname", checkname)
     completed.setdefault("arch", arch)
     artifact = completed.get("artifact")
@@ -49,7 +49,7 @@ def complete_verdict(
 
 
 def failed_run_verdicts(
-    recorded: list[dict[str, Any]],
+    recorded: list[Verdict],
     outcome: Outcome,
     *,
     item: str,
@@ -58,7 +58,7 @@ def failed_run_verdicts(
     checkname: str,
     message: str,
     output: str = "",
-) -> list[dict[str, Any]]:
+) -> list[Verdict]:
     """The verdicts of a run that did not finish (``outcome`` is CRASHED or ABORTED).
 
     Every recorded verdict takes ``outcome`` (its own is kept as ``original_outcome``), so a
@@ -67,11 +67,11 @@ def failed_run_verdicts(
     """
     verdicts = []
     for verdict in recorded:
-        changed = dict(verdict)
+        changed = verdict.copy()
         changed["original_outcome"] = verdict["outcome"]
         changed["outcome"] = outcome.value
         verdicts.append(changed)
-    run_verdict: dict[str, Any] = {
+    run_verdict: Verdict = {
         "item": item,
         "type": item_type,
         "checkname": checkname,

@@ -1,9 +1,10 @@
 """Adapters: a bus message -> an Event dict, or ``None`` when it asks for nothing.
 
-An Event always holds ``item``, ``item_type``, ``topic`` and ``msg_id``, plus what rules may
-test. Adapters read messages through their schema packages (the classes validate the body)
-and are chosen from :data:`ADAPTERS`, keyed by the schema's topic; a wire topic carrying a
-prefix (``org.fedoraproject.prod.buildsys.build.state.change``) finds its adapter by suffix.
+An Event (``checkline.contracts.Event``) always holds ``item``, ``item_type``, ``topic`` and
+``msg_id``, plus what rules may test. Adapters read messages through their schema packages
+(the classes validate the body) and are chosen from :data:`ADAPTERS`, keyed by the schema's
+topic; a wire topic carrying a prefix (``org.fedoraproject.prod.buildsys.build.state.change``)
+finds its adapter by suffix.
 
 ====================================================  ===============  ====================
 topic (schema class)                                  item_type        item
@@ -34,21 +35,19 @@ from jsonschema.validators import validator_for
 from koji_fedoramessaging_messages.build import BuildStateChangeV1
 from koji_fedoramessaging_messages.tag import TagV1
 
-from checkline.contracts import item_problem, unstorable
+from checkline.contracts import Event, EventFields, item_problem, unstorable
 
 from .errors import MalformedMessage
 
 __all__ = [
     "ADAPTERS",
     "Adapter",
-    "Event",
     "adapt",
     "find_adapter",
     "message_from_dict",
     "schema_refusal",
 ]
 
-Event = dict[str, Any]
 KOJI_COMPLETE = 1  # koji_fedoramessaging_messages.build.BUILD_STATES.COMPLETE
 PRIMARY = "primary"
 
@@ -59,14 +58,14 @@ class Adapter:
 
     schema: type[Any]
     item_type: str
-    to_event: Callable[[Any], Event | None]
+    to_event: Callable[[Any], EventFields | None]
 
 
 def _nvr(name: str, version: str, release: str) -> str:
     return f"{name}-{version}-{release}"
 
 
-def _koji_build(msg: Any) -> Event | None:
+def _koji_build(msg: Any) -> EventFields | None:
     body = msg.body
     if body.get("new") != KOJI_COMPLETE or body.get("instance") != PRIMARY:
         return None
@@ -90,7 +89,7 @@ def _koji_build(msg: Any) -> Event | None:
     }
 
 
-def _koji_tag(msg: Any) -> Event | None:
+def _koji_tag(msg: Any) -> EventFields | None:
     body = msg.body
     if body.get("instance") != PRIMARY:
         return None
@@ -110,7 +109,7 @@ def _koji_tag(msg: Any) -> Event | None:
     }
 
 
-def _bodhi_ready(msg: Any) -> Event | None:
+def _bodhi_ready(msg: Any) -> EventFields | None:
     update = msg.body["update"]
     builds = [build["nvr"] for build in update["builds"]]
     release = update["release"]
@@ -131,7 +130,7 @@ def _bodhi_ready(msg: Any) -> Event | None:
     }
 
 
-def _git_push(msg: Any) -> Event | None:
+def _git_push(msg: Any) -> EventFields | None:
     commit = msg.body["commit"]
     namespace, repo, rev = commit["namespace"], commit["repo"], commit["rev"]
     path = f"{namespace}/{repo}" if namespace else repo
@@ -191,18 +190,16 @@ def adapt(message: Any, adapters: Mapping[str, Adapter] = ADAPTERS) -> Event | N
         message = _typed(adapter.schema, topic, message.body, message.id)
     _check_text(topic, message.id, message.body)
     try:
-        event = adapter.to_event(message)
+        fields = adapter.to_event(message)
     except (KeyError, TypeError, AttributeError, IndexError) as err:
         # Only reachable for bodies that passed a lenient schema but miss what we read.
         raise MalformedMessage(f"{topic!r}: body lacks {err!r}") from err
-    if event is None:
+    if fields is None:
         return None
-    if problem := item_problem(str(event.get("item", ""))):
+    if problem := item_problem(str(fields.get("item", ""))):
         # The master would refuse every job of it (as a build that crashed): refuse it here.
         raise MalformedMessage(f"{topic!r}: {problem}: no job can run it")
-    event["topic"] = topic
-    event["msg_id"] = message.id
-    return event
+    return {**fields, "topic": topic, "msg_id": message.id}
 
 
 def _typed(schema: type[Any], topic: str, body: Any, msg_id: str | None) -> Any:

@@ -22,6 +22,7 @@ from typing import Any
 
 import click
 
+from checkline.contracts import JobRequest
 from checkline.retry import TransientError
 
 from .adapters import ADAPTERS, message_from_dict
@@ -171,7 +172,7 @@ def explain(
     except TriggerError as err:
         raise _fail(err) from err
     explained = ruleset.explain(event) if event is not None else []
-    jobs: dict[tuple[str, str], dict[str, Any]] = {}
+    jobs: dict[tuple[str, str], JobRequest] = {}
     for item in explained:
         for job in item.jobs:
             jobs.setdefault((job["taskname"], job["arch"]), job)

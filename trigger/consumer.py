@@ -28,12 +28,12 @@ from typing import Any
 from fedora_messaging import config as fm_config
 from fedora_messaging.exceptions import Drop, Nack
 
+from checkline.contracts import Job
 from checkline.retry import TransientError
 
 from . import decoding, logsafe
 from .config import Settings, settings_from_mapping
 from .errors import MalformedMessage
-from .ledger import Job
 from .logsafe import escape
 from .service import Handled, Trigger
 

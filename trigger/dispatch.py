@@ -20,7 +20,7 @@ from checkline.retry import TransientError
 
 from .backends.base import Backend
 from .errors import BackendError
-from .ledger import ACTIVE, Job, JobStatus, Ledger, public
+from .ledger import ACTIVE, JobRow, JobStatus, Ledger, public
 from .logsafe import escape
 
 __all__ = ["Dispatcher"]
@@ -84,7 +84,7 @@ class Dispatcher:
                 submitted += 1
         return submitted
 
-    def _adopt(self, job: Job) -> str | None:
+    def _adopt(self, job: JobRow) -> str | None:
         """The token of an earlier submission of ``job`` that landed, if any.
 
         A job claimed before (``attempts`` > 1) may have reached the backend just before
@@ -106,14 +106,15 @@ class Dispatcher:
     def reconcile(self) -> int:
         """Update SUBMITTED/RUNNING jobs from the backend; return how many changed."""
         changed = 0
-        jobs = [j for j in self.ledger.list(statuses=[s.value for s in ACTIVE]) if j["token"]]
+        active = self.ledger.list(statuses=[s.value for s in ACTIVE])
+        jobs = [(job, token) for job in active if (token := job["token"])]
         try:
-            statuses = self.backend.status_many([job["token"] for job in jobs])
+            statuses = self.backend.status_many([token for _, token in jobs])
         except TransientError as err:
             log.warning("backend %s: no status now: %s", self.backend.name, escape(err))
             return changed
-        for job in jobs:
-            status = statuses.get(job["token"])
+        for job, token in jobs:
+            status = statuses.get(token)
             if status is not None and status != JobStatus(job["status"]):
                 self.ledger.set_status(job["uuid"], status)
                 changed += 1

@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import enum
 import uuid as uuidlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
@@ -40,6 +40,7 @@ from sqlalchemy import (
     Engine,
     Integer,
     MetaData,
+    Row,
     String,
     Table,
     Text,
@@ -56,13 +57,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from checkline.contracts import JOB_KEYS
+from checkline.contracts import Job, JobRequest
 
 from .errors import LedgerUnavailable, UnknownJob
 
-__all__ = ["Job", "JobStatus", "Ledger", "RecordOutcome", "migrate"]
-
-Job = dict[str, Any]
+__all__ = ["JobRow", "JobStatus", "Ledger", "RecordOutcome", "migrate"]
 
 
 class JobStatus(enum.StrEnum):
@@ -118,6 +117,31 @@ dedup = Table(
     Column("job_uuid", String(36), nullable=False),
     Column("expires_at", DateTime, nullable=False),
 )
+
+
+class JobRow(Job):
+    """A row of ``jobs``: the Job (``checkline.contracts.Job``) and what the ledger keeps of
+    it (a test holds these keys to the table's columns)."""
+
+    id: int
+    status: str  # a JobStatus
+    msg_id: str | None
+    forced: bool
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    token: str | None
+    info_url: str | None
+    error: str | None
+    attempts: int
+    next_attempt_at: datetime | None
+    claimed_until: datetime | None
+    rerun_of: str | None
+
+
+def _row(row: Row[Any]) -> JobRow:
+    return cast(JobRow, dict(row._mapping))  # every column of ``jobs``: a JobRow
+
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The newest revision in ``migrations/versions`` (a test checks): a ledger already there is
@@ -212,7 +236,7 @@ class Ledger:
     def record(
         self,
         msg_id: str | None,
-        new_jobs: Sequence[Mapping[str, Any]],
+        new_jobs: Sequence[JobRequest],
         force: bool = False,
         rerun_of: str | None = None,
         now: datetime | None = None,
@@ -237,8 +261,13 @@ class Ledger:
                     return outcome
             rows = []
             for spec in new_jobs:
-                job = {key: spec[key] for key in ("item", "item_type", "taskname", "arch")}
-                job["uuid"] = str(uuidlib.uuid4())
+                job: Job = {
+                    "item": spec["item"],
+                    "item_type": spec["item_type"],
+                    "taskname": spec["taskname"],
+                    "arch": spec["arch"],
+                    "uuid": str(uuidlib.uuid4()),
+                }
                 if self.dedup_window and not self._take_slot(conn, job, force, now):
                     outcome.duplicates.append(job)
                     continue
@@ -260,7 +289,12 @@ class Ledger:
         return outcome
 
     def _take_slot(self, conn: Connection, job: Job, force: bool, now: datetime) -> bool:
-        key = {k: job[k] for k in ("taskname", "item", "item_type", "arch")}
+        key = {
+            "taskname": job["taskname"],
+            "item": job["item"],
+            "item_type": job["item_type"],
+            "arch": job["arch"],
+        }
         stmt = self._upsert(dedup).values(
             **key, job_uuid=job["uuid"], expires_at=now + self.dedup_window
         )
@@ -291,7 +325,7 @@ class Ledger:
 
     # -- submitting -------------------------------------------------------------------------
 
-    def claim_next(self, lease: float = 300.0, now: datetime | None = None) -> Job | None:
+    def claim_next(self, lease: float = 300.0, now: datetime | None = None) -> JobRow | None:
         """Claim the oldest job waiting for submission; None when there is none.
 
         "Oldest" is by creation order, so jobs reach the backend in the order they came.
@@ -310,7 +344,7 @@ class Ledger:
                 ).first()
                 if row is None:
                     return None
-                job = dict(row._mapping)
+                job = _row(row)
                 job["claimed_until"] = now + timedelta(seconds=lease)
                 job["attempts"] += 1
                 claimed = conn.execute(
@@ -361,20 +395,20 @@ class Ledger:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def get(self, job_uuid: str) -> Job:
+    def get(self, job_uuid: str) -> JobRow:
         """The job with this uuid. Raises: UnknownJob."""
         with self._begin() as conn:
             row = conn.execute(select(jobs).where(jobs.c.uuid == job_uuid)).first()
         if row is None:
             raise UnknownJob(f"no job {job_uuid}")
-        return dict(row._mapping)
+        return _row(row)
 
     def list(
         self,
         status: str | None = None,
         limit: int | None = None,
         statuses: Sequence[str] | None = None,
-    ) -> list[Job]:
+    ) -> list[JobRow]:
         """Jobs in creation order, optionally of one status (or of several)."""
         query = select(jobs).order_by(jobs.c.id)
         if status:
@@ -384,7 +418,7 @@ class Ledger:
         if limit:
             query = query.limit(limit)
         with self._begin() as conn:
-            return [dict(row._mapping) for row in conn.execute(query)]
+            return [_row(row) for row in conn.execute(query)]
 
     def counts(self) -> dict[str, int]:
         with self._begin() as conn:
@@ -397,9 +431,15 @@ class Ledger:
             return found.first() is not None
 
 
-def public(job: Mapping[str, Any]) -> Job:
+def public(row: JobRow) -> Job:
     """The Job contract dict (docs/architecture.md) of a ledger row."""
-    return {key: job[key] for key in JOB_KEYS}
+    return {
+        "item": row["item"],
+        "item_type": row["item_type"],
+        "taskname": row["taskname"],
+        "arch": row["arch"],
+        "uuid": row["uuid"],
+    }
 
 
 def _engine(url: str, busy_timeout: float) -> Engine:

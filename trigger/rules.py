@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from checkline.contracts import NOARCH, arch_problem, check_name_problem
+from checkline.contracts import NOARCH, Event, JobRequest, arch_problem, check_name_problem
 
 from .errors import RulesError
 from .query import Node, Unresolved, compile_query, has_placeholder, substitute
@@ -40,8 +40,6 @@ __all__ = [
     "load_rules",
     "parse_rules",
 ]
-
-Job = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ class Explanation:
     rule: Rule
     matched: bool
     reason: str
-    jobs: list[Job] = field(default_factory=list)
+    jobs: list[JobRequest] = field(default_factory=list)
 
 
 class RuleSet:
@@ -89,8 +87,8 @@ class RuleSet:
         }
         self._untyped = tuple(untyped)
 
-    def candidates(self, event: Mapping[str, Any]) -> tuple[Rule, ...]:
-        return self._by_type.get(event.get("item_type"), self._untyped)  # type: ignore[arg-type]
+    def candidates(self, event: Event) -> tuple[Rule, ...]:
+        return self._by_type.get(event.get("item_type"), self._untyped)
 
     def item_types(self) -> frozenset[str] | None:
         """The item types some rule can match; None when a rule matches any."""
@@ -98,16 +96,16 @@ class RuleSet:
             return None
         return frozenset(self._by_type)
 
-    def jobs_for(self, event: Mapping[str, Any]) -> list[Job]:
+    def jobs_for(self, event: Event) -> list[JobRequest]:
         """The Jobs ``event`` asks for, in rule order, each (task, arch) once."""
-        jobs: dict[tuple[str, str], Job] = {}
+        jobs: dict[tuple[str, str], JobRequest] = {}
         for rule in self.candidates(event):
             if rule.query.match(event):
                 for job in self._expand(rule, event):
                     jobs.setdefault((job["taskname"], job["arch"]), job)
         return list(jobs.values())
 
-    def explain(self, event: Mapping[str, Any]) -> list[Explanation]:
+    def explain(self, event: Event) -> list[Explanation]:
         """For every rule: did it match, why, and the jobs it gives."""
         out = []
         for rule in self.rules:
@@ -116,8 +114,8 @@ class RuleSet:
             out.append(Explanation(rule, ok, reason, jobs))
         return out
 
-    def _expand(self, rule: Rule, event: Mapping[str, Any]) -> list[Job]:
-        jobs = []
+    def _expand(self, rule: Rule, event: Event) -> list[JobRequest]:
+        jobs: list[JobRequest] = []
         for action in rule.actions:
             arches = self._arches(action, event)
             for task in action.tasks:
@@ -132,7 +130,7 @@ class RuleSet:
                     )
         return jobs
 
-    def _arches(self, action: Action, event: Mapping[str, Any]) -> list[str]:
+    def _arches(self, action: Action, event: Event) -> list[str]:
         if action.arches is None:
             arches: list[str] = list(self.valid_arches)
         else:

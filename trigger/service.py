@@ -7,15 +7,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .adapters import Event, adapt
+from checkline.contracts import Event, JobRequest
+
+from .adapters import adapt
 from .backends import Backend, create_backend
 from .config import Settings
 from .dispatch import Dispatcher
-from .ledger import Job, Ledger, RecordOutcome
+from .ledger import Ledger, RecordOutcome
 from .rules import RuleSet, load_rules
 
 __all__ = ["Handled", "Trigger", "handle"]
@@ -24,7 +25,7 @@ __all__ = ["Handled", "Trigger", "handle"]
 @dataclass
 class Handled:
     event: Event | None
-    jobs: list[Job] = field(default_factory=list)  # what the rules asked for
+    jobs: list[JobRequest] = field(default_factory=list)  # what the rules asked for
     outcome: RecordOutcome = field(default_factory=RecordOutcome)
 
 
@@ -81,7 +82,7 @@ class Trigger:
             self.dispatcher.wake()
         return handled
 
-    def schedule(self, job: Mapping[str, Any], force: bool = False) -> RecordOutcome:
+    def schedule(self, job: JobRequest, force: bool = False) -> RecordOutcome:
         outcome = self.ledger.record(None, [job], force=force)
         if outcome.created and self.backend.submits:
             self.dispatcher.wake()

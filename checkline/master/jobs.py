@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import enum
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-from checkline.contracts import JOB_KEYS, check_name_problem
+from checkline.contracts import JOB_KEYS, Job, check_name_problem
 from checkline.runner.errors import InputError
 from checkline.runner.job import RunInput
 
@@ -33,8 +33,9 @@ class JobPropertiesError(ValueError):
     """A build's properties cannot make a job (a job error: the build is never retried)."""
 
 
-def job_from_properties(props: dict[str, Any]) -> dict[str, str]:
-    """The Job dict ``{item, item_type, taskname, arch, uuid}`` of a build.
+def job_from_properties(props: Mapping[str, object]) -> Job:
+    """The Job dict ``{item, item_type, taskname, arch, uuid}`` of a build (its properties
+    come from a bus message: anything may be in them).
 
     Raises:
         JobPropertiesError: naming every bad property.

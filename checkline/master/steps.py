@@ -37,6 +37,8 @@ from buildbot.process.results import FAILURE, SUCCESS
 from buildbot.steps.transfer import makeStatusRemoteCommand
 from twisted.internet import defer
 
+from checkline.contracts import ExitCode
+
 from . import artifacts
 from .jobs import (
     JOB_PROPERTIES,
@@ -60,10 +62,19 @@ __all__ = [
     "build_factory",
 ]
 
-#: The runner's exit codes (runner.executor.ExitCode) as build results.
-RUNNER_RESULTS = {0: SUCCESS, 100: FAILURE, 2: FAILURE, 3: FAILURE}
+#: The runner's exit codes (checkline.contracts.ExitCode) as build results.
+RUNNER_RESULTS = {
+    ExitCode.OK: SUCCESS,
+    ExitCode.VERDICT_FAILED: FAILURE,
+    ExitCode.EXECUTION_ERROR: FAILURE,
+    ExitCode.JOB_ERROR: FAILURE,
+}
 #: What the runner's exit code says beyond the build's colour (``runner_exit`` keeps it).
-RUNNER_SUMMARIES = {100: "check failed", 2: "execution error", 3: "job error"}
+RUNNER_SUMMARIES = {
+    ExitCode.VERDICT_FAILED: "check failed",
+    ExitCode.EXECUTION_ERROR: "execution error",
+    ExitCode.JOB_ERROR: "job error",
+}
 #: Seconds between Buildbot's SIGTERM and its SIGKILL when a build is cancelled: the runner
 #: stops the action (SIGTERM, SIGKILL 5 s later) and writes its ABORTED results in that time.
 CANCEL_GRACE = 15

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 
+from checkline.contracts import Verdict
 from checkline.outcomes import Outcome
 from checkline.reporting.resultyaml import format_resultyaml
 
@@ -53,7 +54,7 @@ class Dummy(Directive[DummyParams]):
             ctx.cancel.raise_if_cancelled()
         if params.crash is not None:
             raise DirectiveError(params.crash)
-        verdict = {
+        verdict: Verdict = {
             "item": ctx.run.item,
             "type": ctx.run.item_type,
             "checkname": params.checkname or ctx.checkname,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import model_validator
 
+from checkline.contracts import ExitCode
 from checkline.outcomes import Outcome
 from checkline.reporting.parse import parse_results
 
@@ -14,9 +15,6 @@ from .base import Directive, DirectiveParams, directive
 
 if TYPE_CHECKING:
     from ..context import RunContext
-
-#: Taskotron's exit code for "a verdict was not PASSED or INFO".
-FAILED_EXIT_CODE = 100
 
 
 class ExitcodeParams(DirectiveParams):
@@ -60,6 +58,7 @@ class Exitcode(Directive[ExitcodeParams]):
             raise DirectiveError("exitcode: the results hold no verdict")
         outcomes = [Outcome(v["outcome"]) for v in parsed.verdicts]
         outcome = outcomes[-1] if last else Outcome.worst(outcomes)
-        code = 0 if outcome is not None and outcome.is_ok else FAILED_EXIT_CODE
+        ok = outcome is not None and outcome.is_ok
+        code = int(ExitCode.OK if ok else ExitCode.VERDICT_FAILED)  # exported: a plain int
         ctx.request_exit_code(code)
         return code

@@ -1,4 +1,5 @@
-"""The same names fed to every stage that checks them: all give the same answer.
+"""The same names fed to every stage that checks them: all give the same answer; and the
+shapes and exit codes of ``checkline.contracts`` are the ones each stage makes and reads.
 
 Each stage used to keep its own patterns, and they disagreed (``trigger schedule -a X86_64``
 recorded a job the runner refused; a check ``c++-check`` passed the trigger and was refused at
@@ -9,6 +10,7 @@ the local backend, and the runner's input.
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -16,9 +18,20 @@ import pytest
 from click.testing import CliRunner
 
 from checkline.cli import main
-from checkline.master.jobs import JobPropertiesError, job_from_properties
+from checkline.contracts import (
+    JOB_KEYS,
+    ExitCode,
+    Job,
+    JobRequest,
+    RunnerInput,
+    Verdict,
+)
+from checkline.master.jobs import JOB_PROPERTIES, JobPropertiesError, job_from_properties
+from checkline.master.steps import RUNNER_RESULTS, RUNNER_SUMMARIES
+from checkline.reporting.verdicts import REQUIRED_KEYS
 from checkline.runner.errors import InputError
 from checkline.runner.job import RunInput
+from checkline.trigger.backends.buildbot import RUNNER_CRASHED
 from checkline.trigger.backends.local import LocalBackend
 from checkline.trigger.errors import BackendError, RulesError
 from checkline.trigger.rules import check_task, parse_rules
@@ -135,3 +148,67 @@ def test_item_same_answer_everywhere(item: str, valid: bool, tmp_path: Path) -> 
         "runner": runner_takes(item=item),
     }
     assert answers == dict.fromkeys(answers, valid)
+
+
+def test_job_keys_are_the_job_typeddicts() -> None:
+    """Assert JOB_KEYS are the Job TypedDict's keys, in the documented order, all required;
+    a JobRequest (what rules ask for) is the same without the uuid the ledger mints."""
+    assert JOB_KEYS == ("item", "item_type", "taskname", "arch", "uuid")
+    assert tuple(Job.__annotations__) == JOB_KEYS
+    assert Job.__required_keys__ == frozenset(JOB_KEYS)
+    assert tuple(JobRequest.__annotations__) == JOB_KEYS[:-1]
+    assert JobRequest.__required_keys__ == frozenset(JOB_KEYS[:-1])
+
+
+def test_master_makes_the_job_of_the_contract(tmp_path: Path) -> None:
+    """Assert the master's job from build properties, the properties its ForceScheduler
+    declares and the job ``trigger schedule`` records all have exactly the Job's keys."""
+    assert tuple(job_from_properties(GOOD)) == JOB_KEYS
+    assert JOB_PROPERTIES == JOB_KEYS
+    db = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    args = ["trigger", "schedule", "--db", db, "-i", "x-1-1", "-t", "koji_build",
+            "--task", "dummy", "-a", "x86_64"]  # fmt: skip
+    assert CliRunner().invoke(main, args).exit_code == 0
+    done = CliRunner().invoke(main, ["jobs", "list", "--db", db, "--json"])
+    assert done.exit_code == 0, done.output
+    (row,) = json.loads(done.output)
+    assert set(JOB_KEYS) <= set(row)
+
+
+def test_runner_input_keys_are_what_the_runner_takes() -> None:
+    """Assert the runner takes a RunnerInput with every key, and with its required keys only;
+    it refuses one without a required key, and any key RunnerInput does not declare."""
+    full: RunnerInput = {
+        "item": "x-1-1",
+        "item_type": "koji_build",
+        "arch": "x86_64",
+        "uuid": "u-1",
+        "jobid": "b/1",
+        "formula": "f.yml",
+        "taskname": "t",
+    }
+    assert set(full) == set(RunnerInput.__annotations__)
+    assert RunnerInput.__required_keys__ == {"item", "item_type"}
+    assert RunInput.from_dict(full).arch == "x86_64"
+    assert RunInput.from_dict({"item": "x-1-1", "item_type": "koji_build"}).arch == "noarch"
+    for key in RunnerInput.__required_keys__:
+        with pytest.raises(InputError, match=f"{key} is required"):
+            RunInput.from_dict({k: v for k, v in full.items() if k != key})
+    with pytest.raises(InputError, match="unknown key 'colour'"):
+        RunInput.from_dict({**full, "colour": "blue"})
+
+
+def test_verdict_required_keys_are_what_reporting_checks() -> None:
+    """Assert the Verdict's required keys are the ones reporting refuses a verdict without."""
+    assert Verdict.__required_keys__ == frozenset(REQUIRED_KEYS)
+    assert {"checkname", "summary", "details", "arch", "artifact"} <= Verdict.__optional_keys__
+
+
+def test_exit_codes() -> None:
+    """Assert the runner's exit codes are the documented ones, the master gives each a build
+    result (and each but OK a summary), and the trigger reads 2 and 3 as a crashed run."""
+    assert {code.name: code.value for code in ExitCode} == {
+        "OK": 0, "EXECUTION_ERROR": 2, "JOB_ERROR": 3, "VERDICT_FAILED": 100}  # fmt: skip
+    assert set(RUNNER_RESULTS) == set(ExitCode)
+    assert set(RUNNER_SUMMARIES) == set(ExitCode) - {ExitCode.OK}
+    assert set(RUNNER_CRASHED) == {2, 3}

@@ -12,8 +12,8 @@ in the ledger and is retried) versus :class:`~trigger.errors.BackendError` (refu
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
-from typing import Any
+
+from checkline.contracts import Job
 
 from ..ledger import JobStatus
 
@@ -32,7 +32,7 @@ class Backend(abc.ABC):
         return True
 
     @abc.abstractmethod
-    def submit(self, job: Mapping[str, Any]) -> str:
+    def submit(self, job: Job) -> str:
         """Hand ``job`` to the backend; return its token.
 
         Raises:
@@ -40,7 +40,7 @@ class Backend(abc.ABC):
             BackendError: this job can never be submitted.
         """
 
-    def find(self, job: Mapping[str, Any]) -> str | None:
+    def find(self, job: Job) -> str | None:
         """The token of what the backend already holds for ``job`` (same uuid), or None.
 
         The dispatcher asks before it submits a job again whose earlier claim ran out: the

@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from checkline.contracts import ExitCode, Job
 from checkline.secrets import Secret, reveal
 
 from ..errors import BackendError, BackendUnavailable
@@ -43,7 +44,7 @@ RETRY = 5
 #: it (see ``job_status``).
 REFUSAL_PROPERTIES = "property=duplicate_uuid&property=job_refused&property=runner_exit"
 #: The runner's exit codes of a run that did not reach its end: execution error, job error.
-RUNNER_CRASHED = (2, 3)
+RUNNER_CRASHED = (ExitCode.EXECUTION_ERROR, ExitCode.JOB_ERROR)
 
 
 def _property(properties: Mapping[str, Any], name: str) -> Any:
@@ -165,7 +166,7 @@ class BuildbotBackend(Backend):
             )
         return data
 
-    def submit(self, job: Mapping[str, Any]) -> str:
+    def submit(self, job: Job) -> str:
         params = {
             "builderNames": [str(job["arch"])],
             "item": str(job["item"]),
@@ -187,7 +188,7 @@ class BuildbotBackend(Backend):
             raise BackendError(f"Buildbot force: unexpected answer {data!r}") from err
         return str(brid)
 
-    def find(self, job: Mapping[str, Any]) -> str | None:
+    def find(self, job: Job) -> str | None:
         """The newest build request of a buildset whose reason names the job's uuid.
 
         Buildbot filters buildsets by ``reason__contains`` in SQL; builds are not searched by

@@ -16,11 +16,10 @@ import signal
 import subprocess
 import sys
 import uuid as uuidlib
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from checkline.contracts import EXECUTION_FILE, check_name_problem
+from checkline.contracts import EXECUTION_FILE, Job, check_name_problem
 
 from ..errors import BackendError, BackendUnavailable
 from ..ledger import JobStatus
@@ -53,7 +52,7 @@ class LocalBackend(Backend):
         self.command = command or [_checkline()]
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
 
-    def argv(self, job: Mapping[str, Any]) -> list[str]:
+    def argv(self, job: Job) -> list[str]:
         """The runner's command line for ``job``.
 
         Raises:
@@ -86,7 +85,7 @@ class LocalBackend(Backend):
     def ready(self) -> bool:
         return self.running() < self.max_running
 
-    def submit(self, job: Mapping[str, Any]) -> str:
+    def submit(self, job: Job) -> str:
         argv = self.argv(job)
         if self.running() >= self.max_running:
             raise BackendUnavailable(f"{self.max_running} local runs already running")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from checkline.contracts import Job
 
 from ..errors import BackendError
 from ..ledger import JobStatus
@@ -18,7 +17,7 @@ class NullBackend(Backend):
     name = "none"
     submits = False
 
-    def submit(self, job: Mapping[str, Any]) -> str:
+    def submit(self, job: Job) -> str:
         raise BackendError("the 'none' backend submits nothing (choose --backend local)")
 
     def status(self, token: str) -> JobStatus | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +11,7 @@ import pytest
 from fedora_messaging.message import Message
 from trigger_factories import bodhi_update, koji_build, koji_tag
 
+from checkline.contracts import Event
 from checkline.trigger.adapters import ADAPTERS, adapt, find_adapter, message_from_dict
 from checkline.trigger.errors import MalformedMessage
 
@@ -41,6 +44,34 @@ def test_fixture_messages(
     assert (event["item"], event["item_type"]) == (item, item_type)
     assert event["msg_id"] == data["id"]
     assert event["topic"] == data["topic"]
+
+
+def _fits(value: object, hint: Any) -> bool:
+    """Whether ``value`` is of the annotation ``hint`` (str, int | None, list[str]...)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arg) for arg in typing.get_args(hint))
+    if origin is list:
+        (element,) = typing.get_args(hint)
+        return isinstance(value, list) and all(_fits(v, element) for v in value)
+    return isinstance(value, hint)
+
+
+@pytest.mark.parametrize(
+    "fixture", ["koji-build-complete", "koji-tag-pending", "bodhi-update-ready", "git-push"]
+)
+def test_events_are_the_contracts(
+    load_message: Callable[[str], dict[str, Any]], fixture: str
+) -> None:
+    """Assert each message kind's Event has every key checkline.contracts.Event requires, no
+    key it does not declare, and each value of the declared type."""
+    event = adapt(message_from_dict(load_message(fixture)))
+    assert event is not None
+    hints = typing.get_type_hints(Event)
+    assert Event.__required_keys__ <= set(event)
+    assert set(event) <= set(hints)
+    wrong = {key: value for key, value in event.items() if not _fits(value, hints[key])}
+    assert wrong == {}
 
 
 def test_koji_build_event_fields() -> None:

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from trigger_factories import make_job
 
+from checkline.contracts import JOB_KEYS
 from checkline.trigger.errors import LedgerUnavailable, UnknownJob
-from checkline.trigger.ledger import JobStatus, Ledger, utcnow
+from checkline.trigger.ledger import JobRow, JobStatus, Ledger, public, utcnow
 
 
 def test_record_creates_scheduled_jobs(ledger: Ledger) -> None:
@@ -26,6 +27,16 @@ def test_record_creates_scheduled_jobs(ledger: Ledger) -> None:
         assert row["status"] == JobStatus.SCHEDULED
         assert row["msg_id"] == "m1"
         assert row["created_at"] is not None
+
+
+def test_rows_are_job_rows(ledger: Ledger) -> None:
+    """Assert a job's row holds exactly JobRow's keys, the job handed to a backend exactly the
+    Job's, and the created job (the Job) its row's values."""
+    (created,) = ledger.record("m1", [make_job()]).created
+    row = ledger.get(created["uuid"])
+    assert set(row) == set(JobRow.__annotations__)
+    assert tuple(created) == tuple(public(row)) == JOB_KEYS
+    assert public(row) == created
 
 
 def test_redelivered_message_creates_nothing(ledger: Ledger) -> None:
