@@ -10,13 +10,15 @@
   in the ledger and is retried.
 - :class:`BackendError`: a backend refused a job for good (an unknown builder, a bad request).
   The job is marked ERROR_SUBMITTING and not retried.
+
+Unusable settings are :class:`checkline.settings.SettingsError` (a ``ValueError``, shared by
+every part), not a :class:`TriggerError`: the commands turn it into a usage error (exit 2).
 """
 
 from __future__ import annotations
 
 __all__ = [
     "BackendError",
-    "ConfigError",
     "MalformedMessage",
     "RulesError",
     "TransientBackendError",
@@ -28,10 +30,6 @@ __all__ = [
 
 class TriggerError(Exception):
     """The root of every error the trigger raises on purpose."""
-
-
-class ConfigError(TriggerError):
-    """A setting that is unknown or of the wrong type; the message names it."""
 
 
 class MalformedMessage(TriggerError):

@@ -13,7 +13,7 @@ from typing import Any
 
 from .adapters import Event, adapt
 from .backends import Backend, create_backend
-from .config import Settings
+from .config import TriggerSettings
 from .dispatch import Dispatcher
 from .ledger import Job, Ledger, RecordOutcome
 from .rules import RuleSet, load_rules
@@ -52,7 +52,7 @@ class Trigger:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: TriggerSettings,
         rules: RuleSet | None = None,
         ledger: Ledger | None = None,
         backend: Backend | None = None,
