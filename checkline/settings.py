@@ -159,7 +159,7 @@ def setting_fields(cls: type) -> dict[str, Field]:
     return known
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per part: compared and hashed by identity
 class Part(Generic[T]):
     """Where one part's settings come from."""
 
