@@ -38,7 +38,6 @@ import json
 import logging
 import os
 import tomllib
-import types
 import typing
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -255,110 +254,71 @@ def deprecated(message: str) -> None:
 def _holds_secret(tp: Any) -> bool:
     if tp is Secret:
         return True
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+    if _is_table(tp):
         return any(_holds_secret(f.type) for f in setting_fields(tp).values())
     return any(_holds_secret(arg) for arg in typing.get_args(tp) if arg is not Ellipsis)
 
 
-def _is_union(tp: Any) -> bool:
-    return typing.get_origin(tp) in (typing.Union, types.UnionType)
+#: Plain types: their words, what TOML, JSON or a caller may give, and how it becomes one.
+_PLAIN: dict[Any, tuple[str, tuple[type, ...], Callable[[Any], Any]]] = {
+    str: ("a string", (str,), str),
+    int: ("an integer", (int,), int),
+    float: ("a number", (int, float), float),
+    bool: ("true or false", (bool,), bool),
+    Path: ("a path", (str, os.PathLike), Path),
+    Secret: ("a secret string", (str, Secret), Secret),
+}
+
+
+def _is_table(tp: Any) -> bool:
+    return isinstance(tp, type) and dataclasses.is_dataclass(tp)
 
 
 def describe(tp: Any) -> str:
     """What a value of type ``tp`` is, in words: "an integer", "a list of strings"."""
-    simple = {
-        str: "a string",
-        int: "an integer",
-        float: "a number",
-        bool: "true or false",
-        Path: "a path",
-        Secret: "a secret string",
-    }
-    if tp in simple:
-        return simple[tp]
+    if tp in _PLAIN:
+        return _PLAIN[tp][0]
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is Literal:
         return "one of " + ", ".join(_show_plain(a) for a in args)
-    if origin is tuple and isinstance(args[0], type) and dataclasses.is_dataclass(args[0]):
-        return "a list of tables {" + ", ".join(setting_fields(args[0])) + "}"
-    if origin is tuple:
-        inner = describe(args[0])
-        return "a list of " + inner.removeprefix("a ").removeprefix("an ") + "s"
-    if origin is dict:
-        inner = describe(args[1])
-        return "a table of " + inner.removeprefix("a ").removeprefix("an ") + "s"
-    if _is_union(tp):
-        return " or ".join(describe(a) for a in args)
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+    if _is_table(tp):
         return "a table {" + ", ".join(setting_fields(tp)) + "}"
-    return getattr(tp, "__name__", str(tp))
-
-
-def _literal_has(choices: tuple[Any, ...], value: Any) -> bool:
-    return any(type(value) is type(c) and value == c for c in choices)
+    if origin in (tuple, dict):
+        inner = describe(args[0] if origin is tuple else args[1])
+        plural = inner.removeprefix("a ").removeprefix("an ").replace("table ", "tables ", 1)
+        plural += "" if plural.startswith("tables") else "s"
+        return ("a list of " if origin is tuple else "a table of ") + plural
+    raise TypeError(f"settings of type {tp!r} are not supported")  # a declaration's bug
 
 
 def _convert(tp: Any, value: Any, kind: str, secret: bool) -> Any:
     """``value`` (as TOML, JSON or a caller gives it) as type ``tp``, else ``_Problem``."""
     problem = _Problem(f"must be {kind}" + ("" if secret else f", got {value!r}"))
     origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if tp is Any:
-        return value
-    if tp is str:
-        if isinstance(value, str):
-            return value
-        raise problem
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise problem
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise problem
-    if tp is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        raise problem
-    if tp is Path:
-        if isinstance(value, str | os.PathLike):
-            return Path(value)
-        raise problem
-    if tp is Secret:
-        if isinstance(value, str | Secret):
-            return Secret(value)
+    if tp in _PLAIN:
+        _, accepted, make = _PLAIN[tp]
+        if isinstance(value, accepted) and (tp is bool or not isinstance(value, bool)):
+            return make(value)
         raise problem
     if origin is Literal:
-        if _literal_has(args, value):
+        if any(type(value) is type(choice) and value == choice for choice in args):
             return value
         raise problem
-    if origin is tuple:
-        if not isinstance(value, list | tuple):
-            raise problem
-        item_type = args[0]
-        if dataclasses.is_dataclass(item_type):
-            return tuple(_table(item_type, v, f"[{i}]") for i, v in enumerate(value))
+    if _is_table(tp):
+        return _table(tp, value, "")
+    if origin is tuple and isinstance(value, list | tuple):
+        if _is_table(args[0]):
+            return tuple(_table(args[0], v, f"[{i}]") for i, v in enumerate(value))
         try:
-            return tuple(_convert(item_type, v, kind, secret) for v in value)
+            return tuple(_convert(args[0], v, kind, secret) for v in value)
         except _Problem:
             raise problem from None
-    if origin is dict:
-        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-            raise problem
+    if origin is dict and isinstance(value, dict) and all(isinstance(k, str) for k in value):
         try:
             return {k: _convert(args[1], v, kind, secret) for k, v in value.items()}
         except _Problem:
             raise problem from None
-    if _is_union(tp):
-        for arg in args:
-            try:
-                return _convert(arg, value, kind, secret)
-            except _Problem:
-                continue
-        raise problem
-    if dataclasses.is_dataclass(tp):
-        return _table(tp, value, "")
-    raise TypeError(f"settings of type {tp!r} are not supported")  # a declaration's bug
+    raise problem
 
 
 def _table(cls: Any, value: Any, sub: str) -> Any:
@@ -399,34 +359,25 @@ def _unknown(names: list[str], known: Iterable[str]) -> str:
 
 def _from_text(spec: Field, raw: str) -> Any:
     """A variable's text as the value a TOML file would give for ``spec``."""
-    tp, kind = spec.type, spec.kind
-    shown = "" if spec.secret else f", got {raw!r}"
-    args = typing.get_args(tp)
-    if tp is int:
+    tp, shown = spec.type, ("" if spec.secret else f", got {raw!r}")
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp in (int, float):
         try:
-            return int(raw)
+            return tp(raw)
         except ValueError:
-            raise _Problem(f"must be {kind}{shown}") from None
-    if tp is float:
-        try:
-            return float(raw)
-        except ValueError:
-            raise _Problem(f"must be {kind}{shown}") from None
-    bools = tp is bool or (
-        (typing.get_origin(tp) is Literal or _is_union(tp))
-        and any(a is bool or isinstance(a, bool) for a in args)
-    )
-    if bools and raw.strip().lower() in TRUE_WORDS + FALSE_WORDS:
-        return raw.strip().lower() in TRUE_WORDS
+            raise _Problem(f"must be {spec.kind}{shown}") from None
+    word = raw.strip().lower()
+    if (tp is bool or any(isinstance(a, bool) for a in args)) and word in TRUE_WORDS + FALSE_WORDS:
+        return word in TRUE_WORDS  # a bool, or Literal[False, ...]
     if tp is bool:
         raise _Problem(f"must be {'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS[:-1])}{shown}")
-    if typing.get_origin(tp) is tuple and not dataclasses.is_dataclass(args[0]):
+    if origin is tuple and not _is_table(args[0]):
         return [item.strip() for item in raw.split(",") if item.strip()]
-    if typing.get_origin(tp) in (tuple, dict) or dataclasses.is_dataclass(tp):
+    if origin in (tuple, dict) or _is_table(tp):
         try:
             return json.loads(raw)
         except ValueError as err:
-            raise _Problem(f"must be {kind} as JSON ({err})") from None
+            raise _Problem(f"must be {spec.kind} as JSON ({err})") from None
     return raw
 
 
@@ -616,13 +567,13 @@ def _show_default(spec: Field) -> str:
     if value is MISSING:
         return "required"
     if isinstance(value, Secret):
-        return "none" if not value else "(set)"
+        return "none" if not value else "***"
     if isinstance(value, bool):
         return f"`{_show_plain(value)}`"
     if isinstance(value, float) and value.is_integer():
         return f"`{int(value)}`"
     if isinstance(value, str | Path):
-        return f'`"{value}"`' if str(value) else '`""`'
+        return f'`"{value}"`'
     if isinstance(value, tuple):
         return "`" + json.dumps([str(v) for v in value]) + "`"
     return f"`{json.dumps(value)}`"
