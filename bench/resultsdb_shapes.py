@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from werkzeug.test import EnvironBuilder
 
 from checkline.resultsdb.app import create_app
-from checkline.resultsdb.config import Settings
+from checkline.resultsdb.config import ResultsDBSettings
 from checkline.resultsdb.db import Database
 from checkline.resultsdb.schema import group, result_data, testcase
 
@@ -91,7 +91,7 @@ def shapes(p: dict[str, str]) -> list[str]:
 
 def timer(url: str) -> Callable[[str], float]:
     """A function that answers one path in-process and returns its ms (asserting a 200)."""
-    app = create_app(Settings(db=url), start_relay=False)
+    app = create_app(ResultsDBSettings(db=url), start_relay=False)
 
     def one(path: str) -> float:
         route, _, query = path.partition("?")

@@ -139,12 +139,12 @@ def bench_rules(rules: list[dict[str, Any]], count: int) -> dict[str, float]:
 
 def bench_callback(rules: list[dict[str, Any]], count: int, workdir: Path) -> float:
     """The consumer callback alone, in this process: adapt, match, record in SQLite."""
-    from checkline.trigger.config import Settings
+    from checkline.trigger.config import TriggerSettings
     from checkline.trigger.consumer import Consumer
     from checkline.trigger.ledger import Ledger
     from checkline.trigger.service import Trigger
 
-    settings = Settings(db=f"sqlite:///{workdir / 'callback.sqlite'}", backend="none")
+    settings = TriggerSettings(db=f"sqlite:///{workdir / 'callback.sqlite'}", backend="none")
     ruleset = parse_rules(rules, "bench", DEFAULT_CHECKS_DIR, ("x86_64",))
     trigger = Trigger(settings, rules=ruleset, ledger=Ledger(settings.db))
     consumer = Consumer(trigger=trigger)

@@ -1,7 +1,7 @@
 """``checkline trigger`` and ``checkline jobs``: consume, explain, replay, schedule; list jobs.
 
-Every command takes ``--config FILE`` (alias ``--conf``; env ``CHECKLINE_CONFIG``, else
-``FEDORA_MESSAGING_CONF``): the fedora-messaging TOML file whose
+Every command takes ``--config FILE`` (alias ``--conf``; env ``CHECKLINE_TRIGGER_CONFIG``,
+else ``FEDORA_MESSAGING_CONF``): the fedora-messaging TOML file whose
 ``[consumer_config.checkline]`` table holds the trigger's settings, and the overrides
 ``--rules FILE``, ``--db URL`` and ``--backend buildbot|local|none``.
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -24,10 +23,11 @@ import click
 
 from checkline.contracts import JobRequest
 from checkline.retry import TransientError
+from checkline.settings import SettingsError
 
 from .adapters import ADAPTERS, message_from_dict
-from .config import BACKENDS, Settings, load_settings
-from .errors import ConfigError, MalformedMessage, TriggerError, UnknownJob
+from .config import BACKENDS, TriggerSettings, load_settings, trigger_config_file
+from .errors import MalformedMessage, TriggerError, UnknownJob
 from .ledger import JobStatus, public
 from .logsafe import escape
 
@@ -40,10 +40,10 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
             "--config",
             "--conf",
             "config",
-            envvar="CHECKLINE_CONFIG",
             type=click.Path(dir_okay=False),
             help="fedora-messaging TOML file; the trigger's settings are its "
-            "[consumer_config.checkline] table. Env: CHECKLINE_CONFIG.",
+            "[consumer_config.checkline] table. Env: CHECKLINE_TRIGGER_CONFIG, else "
+            "FEDORA_MESSAGING_CONF.",
         ),
         click.option("--rules", type=click.Path(dir_okay=False), help="Rules file (YAML)."),
         click.option("--db", help="Ledger database URL (sqlite:///..., postgresql+psycopg://...)."),
@@ -55,22 +55,22 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _settings(
-    config: str | None, rules: str | None, db: str | None, backend: str | None
-) -> Settings:
+    config: str | Path | None, rules: str | None, db: str | None, backend: str | None
+) -> TriggerSettings:
     try:
         return load_settings(config, rules=rules, db=db, backend=backend)
-    except ConfigError as err:
+    except SettingsError as err:
         raise click.UsageError(str(err)) from err
 
 
-def _trigger(settings: Settings, with_rules: bool = False) -> Any:
+def _trigger(settings: TriggerSettings, with_rules: bool = False) -> Any:
     from .service import Trigger
 
     try:
         trigger = Trigger(settings)
         if with_rules:
             trigger.rules  # noqa: B018 - load now, so a bad file fails before any work
-    except TriggerError as err:
+    except (TriggerError, SettingsError) as err:
         raise click.ClickException(str(err)) from err
     return trigger
 
@@ -94,8 +94,9 @@ def consume(config: str | None, rules: str | None, db: str | None, backend: str 
 
     from .consumer import Consumer, harden
 
-    settings = _settings(config, rules, db, backend)
-    fm_config.conf.load_config(config or os.environ.get("FEDORA_MESSAGING_CONF"))
+    path = trigger_config_file(config)  # once: a deprecated variable warns once
+    settings = _settings(path, rules, db, backend)
+    fm_config.conf.load_config(str(path) if path else None)
     fm_config.conf.setup_logging()
     harden()  # undecodable messages dropped, not fatal; log lines escaped; our INFO shown
     trigger = _trigger(settings, with_rules=True)
@@ -114,7 +115,7 @@ def consume(config: str | None, rules: str | None, db: str | None, backend: str 
 
 
 def queue_settings(
-    settings: Settings, item_types: frozenset[str] | None
+    settings: TriggerSettings, item_types: frozenset[str] | None
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The durable queue and its bindings: the topics of the adapters the rules can use.
 

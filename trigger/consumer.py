@@ -1,11 +1,11 @@
 """The fedora-messaging consumer (``--callback checkline.trigger.consumer:Consumer``).
 
 fedora-messaging instantiates the class once and calls it for every message. Its settings
-come from the ``[consumer_config.checkline]`` table of the fedora-messaging TOML file
-(see :mod:`.config`). A message is acked (the callback returns) only once its jobs are
-committed to the ledger. The callback never lets an exception escape: fedora-messaging would
-nack every unacked message with requeue and stop, so a poison message would loop forever
-under a supervisor. Instead:
+come from the ``[consumer_config.checkline]`` table of the fedora-messaging TOML file, then
+``CHECKLINE_TRIGGER_<KEY>`` (see :mod:`.config`). A message is acked (the callback returns)
+only once its jobs are committed to the ledger. The callback never lets an exception escape:
+fedora-messaging would nack every unacked message with requeue and stop, so a poison message
+would loop forever under a supervisor. Instead:
 
 - malformed or unknown message: logged with its id, ``Drop``;
 - transient fault (ledger locked or unreachable): ``Nack`` (redelivered) after a short pause;
@@ -21,6 +21,7 @@ message are logged with ``%r`` or :func:`~.logsafe.escape`, never raw.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import OrderedDict
 from typing import Any
@@ -32,7 +33,7 @@ from checkline.contracts import Job
 from checkline.retry import TransientError
 
 from . import decoding, logsafe
-from .config import Settings, settings_from_mapping
+from .config import TriggerSettings, settings_from_mapping
 from .errors import MalformedMessage
 from .logsafe import escape
 from .service import Handled, Trigger
@@ -55,14 +56,19 @@ def harden() -> None:
 class Consumer:
     """Adapt -> match -> record; the dispatcher thread submits the recorded jobs."""
 
-    def __init__(self, settings: Settings | None = None, trigger: Trigger | None = None) -> None:
+    def __init__(
+        self, settings: TriggerSettings | None = None, trigger: Trigger | None = None
+    ) -> None:
         if trigger is None:
             if settings is None:
                 # Built by fedora-messaging's `consume --callback ...consumer:Consumer`,
                 # which set up logging already (`checkline trigger consume` hardens itself).
                 harden()
                 section = fm_config.conf["consumer_config"].get("checkline", {})
-                settings = settings_from_mapping(section, "consumer_config.checkline")
+                # CHECKLINE_TRIGGER_<KEY> apply here too, as under `checkline trigger`.
+                settings = settings_from_mapping(
+                    section, "consumer_config.checkline", env=os.environ
+                )
             trigger = Trigger(settings)
         self.trigger = trigger
         self._failures: OrderedDict[str, int] = OrderedDict()

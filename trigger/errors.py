@@ -12,6 +12,9 @@
   in the ledger and is retried.
 - :class:`BackendError`: a backend refused a job for good (an unknown builder, a bad request).
   The job is marked ERROR_SUBMITTING and not retried.
+
+Unusable settings are :class:`checkline.settings.SettingsError` (a ``ValueError``, shared by
+every part), not a :class:`TriggerError`: the commands turn it into a usage error (exit 2).
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from checkline.retry import TransientError
 __all__ = [
     "BackendError",
     "BackendUnavailable",
-    "ConfigError",
     "LedgerUnavailable",
     "MalformedMessage",
     "RulesError",
@@ -32,10 +34,6 @@ __all__ = [
 
 class TriggerError(Exception):
     """The root of every error the trigger raises on purpose."""
-
-
-class ConfigError(TriggerError):
-    """A setting that is unknown or of the wrong type; the message names it."""
 
 
 class MalformedMessage(TriggerError):

@@ -14,7 +14,7 @@ from checkline.contracts import Event, JobRequest
 
 from .adapters import adapt
 from .backends import Backend, create_backend
-from .config import Settings
+from .config import TriggerSettings
 from .dispatch import Dispatcher
 from .ledger import Ledger, RecordOutcome
 from .rules import RuleSet, load_rules
@@ -53,7 +53,7 @@ class Trigger:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: TriggerSettings,
         rules: RuleSet | None = None,
         ledger: Ledger | None = None,
         backend: Backend | None = None,

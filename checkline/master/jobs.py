@@ -69,10 +69,10 @@ def job_from_properties(props: Mapping[str, object]) -> Job:
     }
 
 
-def artifacts_path(artifacts_dir: str | Path, uuid: str) -> Path:
-    """``<artifacts_dir>/<uuid>``, for a uuid already checked by ``job_from_properties``."""
-    path = Path(artifacts_dir) / uuid
-    if path.parent != Path(artifacts_dir) or uuid in (".", ".."):
+def artifacts_path(artifacts_root: str | Path, uuid: str) -> Path:
+    """``<artifacts_root>/<uuid>``, for a uuid already checked by ``job_from_properties``."""
+    path = Path(artifacts_root) / uuid
+    if path.parent != Path(artifacts_root) or uuid in (".", ".."):
         raise JobPropertiesError(f"uuid {uuid!r} does not name a folder")
     return path
 
@@ -88,7 +88,7 @@ class Reservation(enum.Enum):
 
 
 def reserve_artifacts(path: Path, request_id: int) -> Reservation:
-    """Make ``path`` (``<artifacts_dir>/<uuid>``) the artifacts folder of build request
+    """Make ``path`` (``<artifacts_root>/<uuid>``) the artifacts folder of build request
     ``request_id``.
 
     A uuid names one job: a second request with the same uuid must not overwrite the first's

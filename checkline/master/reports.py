@@ -97,12 +97,12 @@ class ReportOutcome:
 def report_run(
     settings: MasterSettings, props: dict[str, str], job_url: str, uploaded: bool
 ) -> ReportOutcome:
-    """Report the run uploaded to ``<artifacts_dir>/<uuid>`` (blocking: run it in a thread).
+    """Report the run uploaded to ``<artifacts_root>/<uuid>`` (blocking: run it in a thread).
 
     ``props`` are the job's, already checked by the reserve step. A run whose upload failed
     is reported CRASHED, saying where its artifacts stayed: its results are not here to read.
     """
-    rundir = artifacts_path(settings.artifacts_dir, props["uuid"])
+    rundir = artifacts_path(settings.artifacts_root, props["uuid"])
     reason = None
     if not uploaded:
         reason = (

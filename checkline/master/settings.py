@@ -1,31 +1,10 @@
-"""Settings of Checkline's Buildbot master, from a TOML file and ``CHECKLINE_MASTER_*``.
+"""Settings of Checkline's Buildbot master: defaults, a TOML file, ``CHECKLINE_MASTER_<KEY>``.
 
 The file is ``$CHECKLINE_MASTER_CONFIG`` when set, else ``master.toml`` in the master's
-basedir (the current folder when Buildbot reads ``master.cfg``); every key may also come from the
-environment, ``CHECKLINE_MASTER_<KEY>`` (upper case; lists comma-separated; ``workers`` and
-``users`` as JSON), which wins over the file. Unknown keys are refused with the valid list.
-
-``buildbot_url``     the master's public URL, ending in ``/`` (build and request pages)
-``www_bind``         address of the web UI and REST API (127.0.0.1: only this machine)
-``www_port``         its port
-``pb_bind``          address workers connect to
-``pb_port``          its port
-``db_url``           Buildbot's database (SQLite file by default; PostgreSQL at scale)
-``workers``          ``[{name, password, arches, max_builds}]``; each arch gets a builder
-``checks_repo``      git URL of the checks repo (``checks/<task>/runtask.yml`` inside)
-``checks_branch``    its branch
-``resultsdb_url``    where results are reported
-``resultsdb_token``  ResultsDB's write token (used by the report step, on the master only)
-``report_spool``     where reports that cannot be posted wait (master's folder ``report-spool``)
-``report_flush_interval``  seconds between two flushes of that spool
-``artifacts_dir``    the master's artifacts directory (``<dir>/<uuid>/``)
-``artifacts_url``    where that directory is served; log URLs are ``<url>/<uuid>/<file>``
-``checkline``        the ``checkline`` command on workers
-``users``            ``{name: password}`` for the web UI and the force endpoint; required
-                     when ``www_bind`` is not a loopback address
-``task_timeout``     seconds a task may run silent before Buildbot kills it
-``task_env``         ``{NAME: value}`` set for every task (``CHECKLINE_KOJI_HUB`` to point the
-                     checks at another Koji, say)
+basedir (the current folder when Buildbot reads ``master.cfg``); every key may also come from
+the environment, ``CHECKLINE_MASTER_<KEY>`` (``workers``, ``users`` and ``task_env`` as JSON),
+which wins over the file. Loaded by :mod:`checkline.settings`; every key, its default and its
+variable: ``docs/settings.md``.
 
 Worker passwords, ``resultsdb_token`` and the users' passwords are held as
 :class:`~checkline.secrets.Secret`: the settings' repr (which Buildbot logs with every build's
@@ -35,59 +14,121 @@ must not be readable by others; ``checkline stack up`` writes it with mode 600.
 
 from __future__ import annotations
 
-import json
 import os
-import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from checkline.contracts import arch_problem
 from checkline.secrets import NO_SECRET, Secret, redacted_repr
+from checkline.settings import (
+    Origin,
+    Part,
+    arch_names,
+    build,
+    config_file,
+    from_env,
+    from_file,
+    from_mapping,
+    read_toml,
+    setting,
+)
 
-__all__ = ["ENV_PREFIX", "MasterSettings", "SettingsError", "Worker", "load_settings"]
+__all__ = ["PART", "MasterSettings", "Worker", "load_settings", "settings_from"]
 
-ENV_PREFIX = "CHECKLINE_MASTER_"
-CONFIG_ENV = "CHECKLINE_MASTER_CONFIG"
 #: The settings file Buildbot finds in the master's basedir without any environment (so that
 #: ``buildbot restart`` by hand reads the same settings).
 BASEDIR_FILE = "master.toml"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-class SettingsError(ValueError):
-    """A setting that is missing, unknown or of the wrong type; the message names it."""
+def _at_least(low: int) -> Any:
+    return lambda n: None if n >= low else f"must be at least {low}"
 
 
 @dataclass(frozen=True)
 class Worker:
-    name: str
-    password: Secret
-    arches: tuple[str, ...] = ("noarch", "x86_64")
-    max_builds: int = 2
+    name: str = setting(doc="the worker's name", check=lambda s: None if s else "must not be empty")
+    password: Secret = setting(
+        doc="its password", check=lambda s: None if s else "must not be empty"
+    )
+    arches: tuple[str, ...] = setting(
+        ("noarch", "x86_64"),
+        doc="the arches it serves",
+        kind="a non-empty list of arch names",
+        check=arch_names(),
+    )
+    max_builds: int = setting(2, doc="builds it runs at once", check=_at_least(1))
+
+
+def _users(users: dict[str, Secret]) -> str | None:
+    return None if all(users.values()) else "must be a table of name = password (one is empty)"
+
+
+def _task_env(env: dict[str, str]) -> str | None:
+    bad = [name for name in env if not name.isidentifier()]
+    return f'must be a table of NAME = "value", got names {bad}' if bad else None
 
 
 @dataclass(frozen=True)
 class MasterSettings:
-    buildbot_url: str = "http://127.0.0.1:8010/"
-    www_bind: str = "127.0.0.1"
-    www_port: int = 8010
-    pb_bind: str = "127.0.0.1"
-    pb_port: int = 9989
-    db_url: str = "sqlite:///state.sqlite"
-    workers: tuple[Worker, ...] = (Worker("local-worker", Secret("local-worker-pass")),)
-    checks_repo: str = ""
-    checks_branch: str = "main"
-    resultsdb_url: str = "http://127.0.0.1:5001"
-    resultsdb_token: Secret = NO_SECRET
-    report_spool: str = "report-spool"
-    report_flush_interval: int = 60
-    artifacts_dir: str = "artifacts"
-    artifacts_url: str = "http://127.0.0.1:8011"
-    checkline: str = "checkline"
-    users: dict[str, Secret] = field(default_factory=dict)
-    task_timeout: int = 1200
-    task_env: dict[str, str] = field(default_factory=dict)
+    buildbot_url: str = setting(
+        "http://127.0.0.1:8010/",
+        doc="the master's public URL, ending in `/` (build and request pages)",
+        check=lambda url: None if url.endswith("/") else "must end with '/'",
+    )
+    www_bind: str = setting(
+        "127.0.0.1", doc="address of the web UI and REST API (127.0.0.1: only this machine)"
+    )
+    www_port: int = setting(8010, doc="its port")
+    pb_bind: str = setting("127.0.0.1", doc="address workers connect to")
+    pb_port: int = setting(9989, doc="its port")
+    db_url: str = setting("sqlite:///state.sqlite", doc="Buildbot's database (PostgreSQL at scale)")
+    workers: tuple[Worker, ...] = setting(
+        (Worker("local-worker", Secret("local-worker-pass")),),
+        doc="the workers, `[{name, password, arches, max_builds}]` (`arches` default "
+        '`["noarch", "x86_64"]`, `max_builds` 2); each arch gets a builder',
+        kind="a non-empty list of tables {name, password, arches, max_builds}",
+        check=lambda workers: None if workers else "must be a non-empty list",
+        shown="`local-worker` (noarch, x86_64)",
+    )
+    checks_repo: str = setting("", doc="git URL of the checks repo (`checks/<task>/runtask.yml`)")
+    checks_branch: str = setting("main", doc="its branch")
+    resultsdb_url: str = setting("http://127.0.0.1:5001", doc="where results are reported")
+    resultsdb_token: Secret = setting(
+        NO_SECRET, doc="ResultsDB's write token (used by the report step, on the master only)"
+    )
+    report_spool: str = setting(
+        "report-spool",
+        kind="a path",
+        doc="where reports that cannot be posted wait (in the master's folder)",
+    )
+    report_flush_interval: int = setting(60, doc="seconds between two flushes of that spool")
+    artifacts_root: str = setting(
+        "artifacts",
+        kind="a path",
+        doc="the master's artifacts root: a run's directory is `<root>/<uuid>/` (formerly "
+        "`artifacts_dir`)",
+    )
+    artifacts_url: str = setting(
+        "http://127.0.0.1:8011", doc="where that root is served: log URLs are `<url>/<uuid>/<file>`"
+    )
+    checkline: str = setting("checkline", doc="the `checkline` command on workers")
+    users: dict[str, Secret] = setting(
+        factory=dict,
+        doc="`{name = password}` for the web UI and the force endpoint; required when "
+        "`www_bind` is not a loopback address",
+        kind="a table of name = password",
+        check=_users,
+    )
+    task_timeout: int = setting(1200, doc="seconds a task may run silent before Buildbot kills it")
+    task_env: dict[str, str] = setting(
+        factory=dict,
+        doc='`{NAME = "value"}` set for every task (`CHECKLINE_KOJI_HUB` to point the checks '
+        "at another Koji, say)",
+        kind='a table of NAME = "value"',
+        check=_task_env,
+    )
 
     @property
     def arches(self) -> list[str]:
@@ -105,121 +146,37 @@ class MasterSettings:
         return redacted_repr(self)
 
 
-_FIELDS = {name for name in MasterSettings.__dataclass_fields__}
-_INTS = {"www_port", "pb_port", "task_timeout", "report_flush_interval"}
-
-
-def _worker(raw: Any, where: str) -> Worker:
-    if not isinstance(raw, dict):
-        raise SettingsError(f"{where}: must be a table {{name, password, arches}}")
-    unknown = set(raw) - {"name", "password", "arches", "max_builds"}
-    if unknown:
-        raise SettingsError(f"{where}: unknown keys {sorted(unknown)}")
-    name, password = raw.get("name"), raw.get("password")
-    if not isinstance(name, str) or not name or not isinstance(password, str) or not password:
-        raise SettingsError(f"{where}: 'name' and 'password' must be non-empty strings")
-    arches = raw.get("arches", ["noarch", "x86_64"])
-    if (
-        not isinstance(arches, list)
-        or not arches
-        or not all(isinstance(a, str) and not arch_problem(a) for a in arches)
-    ):
-        raise SettingsError(f"{where}.arches: must be a non-empty list of arch names")
-    max_builds = raw.get("max_builds", 2)
-    if not isinstance(max_builds, int) or max_builds < 1:
-        raise SettingsError(f"{where}.max_builds: must be a positive integer")
-    return Worker(name, Secret(password), tuple(arches), max_builds)
-
-
-def _from_env(environ: dict[str, str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for key, raw in environ.items():
-        if not key.startswith(ENV_PREFIX) or key == CONFIG_ENV:
-            continue
-        name = key.removeprefix(ENV_PREFIX).lower()
-        if name not in _FIELDS:
-            raise SettingsError(f"{key}: unknown setting; valid: {', '.join(sorted(_FIELDS))}")
-        if name in ("workers", "users", "task_env"):
-            try:
-                values[name] = json.loads(raw)
-            except ValueError as err:
-                raise SettingsError(f"{key}: not valid JSON: {err}") from err
-        elif name in _INTS:
-            try:
-                values[name] = int(raw)
-            except ValueError:
-                raise SettingsError(f"{key}: must be an integer, got {raw!r}") from None
-        else:
-            values[name] = raw
-    return values
-
-
-def settings_from(values: dict[str, Any], source: str = "settings") -> MasterSettings:
-    """Check ``values`` (as TOML gives them) and build the settings."""
-    unknown = set(values) - _FIELDS
-    if unknown:
-        raise SettingsError(
-            f"{source}: unknown settings {sorted(unknown)}; valid: {', '.join(sorted(_FIELDS))}"
-        )
-    checked: dict[str, Any] = {}
-    for name, value in values.items():
-        if name == "workers":
-            if not isinstance(value, list) or not value:
-                raise SettingsError(f"{source}: workers must be a non-empty list")
-            checked[name] = tuple(_worker(w, f"workers[{i}]") for i, w in enumerate(value))
-        elif name == "users":
-            if not isinstance(value, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
-            ):
-                raise SettingsError(f"{source}: users must be a table of name = password")
-            checked[name] = {user: Secret(password) for user, password in value.items()}
-        elif name == "task_env":
-            if not isinstance(value, dict) or not all(
-                isinstance(k, str) and k.isidentifier() and isinstance(v, str)
-                for k, v in value.items()
-            ):
-                raise SettingsError(f'{source}: task_env must be a table of NAME = "value"')
-            checked[name] = dict(value)
-        elif name in _INTS:
-            if not isinstance(value, int):
-                raise SettingsError(f"{source}: {name} must be an integer")
-            checked[name] = value
-        elif not isinstance(value, str):
-            raise SettingsError(f"{source}: {name} must be a string")
-        elif name == "resultsdb_token":
-            checked[name] = Secret(value)
-        else:
-            checked[name] = value
-    settings = MasterSettings(**checked)
-    if not settings.buildbot_url.endswith("/"):
-        raise SettingsError(f"{source}: buildbot_url must end with '/'")
+def _rules(settings: MasterSettings) -> Iterator[tuple[str, str]]:
     if settings.public and not settings.users:
-        raise SettingsError(
-            f"{source}: www_bind is {settings.www_bind!r}, reachable from other machines: set "
-            "users (name = password) so that only they may force, stop or rebuild"
+        yield (
+            "www_bind",
+            f"is {settings.www_bind!r}, reachable from other machines: set users "
+            "(name = password) so that only they may force, stop or rebuild",
         )
-    return settings
+
+
+PART = Part(
+    "master",
+    MasterSettings,
+    renamed={"artifacts_dir": "artifacts_root"},
+    rules=_rules,
+)
+
+
+def settings_from(values: Mapping[str, Any], source: str = "settings") -> MasterSettings:
+    """Check ``values`` (as TOML gives them) and build the settings."""
+    return build(PART, from_mapping(PART, values, Origin(source)))
 
 
 def load_settings(
-    path: Path | None = None, environ: dict[str, str] | None = None
+    path: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> MasterSettings:
     """Settings from ``path`` (else ``$CHECKLINE_MASTER_CONFIG``, else ``master.toml`` in the
     current folder, the master's basedir when Buildbot reads ``master.cfg``, else none) and
     the environment, which wins."""
-    env = dict(os.environ if environ is None else environ)
-    values: dict[str, Any] = {}
-    source = "environment"
-    path = path or (Path(env[CONFIG_ENV]) if env.get(CONFIG_ENV) else None)
-    if path is None and Path(BASEDIR_FILE).is_file():
-        path = Path(BASEDIR_FILE)
-    if path is not None:
-        source = str(path)
-        try:
-            values = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as err:
-            raise SettingsError(f"{path}: cannot be read: {err}") from err
-        except tomllib.TOMLDecodeError as err:
-            raise SettingsError(f"{path}: not valid TOML: {err}") from err
-    values.update(_from_env(env))
-    return settings_from(values, source)
+    env = os.environ if environ is None else environ
+    file = config_file(PART, env, path)
+    if file is None and Path(BASEDIR_FILE).is_file():
+        file = Path(BASEDIR_FILE)
+    layers = [from_file(PART, file, read_toml(file))] if file is not None else []
+    return build(PART, *layers, from_env(PART, env))

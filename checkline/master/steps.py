@@ -1,7 +1,7 @@
 """The steps of a Checkline build: reserve the artifacts, clone, run, upload, report.
 
 * **reserve** (on the master): check the job's properties (``.jobs``) and create
-  ``<artifacts_dir>/<uuid>``; a uuid that already has artifacts is refused, never overwritten
+  ``<artifacts_root>/<uuid>``; a uuid that already has artifacts is refused, never overwritten
   (Taskotron's issue 273), and the build says so (property ``duplicate_uuid``); the same
   build request run again by Buildbot (its worker was lost) gets the folder back, emptied.
 * **clone** the checks repo, shallow, into an emptied build folder; for a request Buildbot
@@ -17,7 +17,7 @@
   10 s and doubling up to an hour, so one broken check or hostile item would stall every
   check on that worker. Buildbot cancels with SIGTERM first, so the runner records ABORTED
   results before it is killed.
-* **upload** the run's directory into ``<artifacts_dir>/<uuid>`` (always, even after a failure
+* **upload** the run's directory into ``<artifacts_root>/<uuid>`` (always, even after a failure
   or a cancel); the master unpacks nothing that lands or points outside ``<uuid>`` (a symlink
   a check planted is dropped, ``.artifacts``), and the step's log names what it dropped.
 * **report** (on the master, ``.reports``): the uploaded run into ResultsDB, with the
@@ -89,16 +89,16 @@ class ReserveArtifacts(buildstep.BuildStep):  # type: ignore[misc]
     haltOnFailure = True
     flunkOnFailure = True
 
-    def __init__(self, artifacts_dir: str, **kwargs: Any) -> None:
+    def __init__(self, artifacts_root: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.artifacts_dir = artifacts_dir
+        self.artifacts_root = artifacts_root
 
     @defer.inlineCallbacks
     def run(self) -> Any:
         props = {name: self.getProperty(name) for name in JOB_PROPERTIES}
         try:
             job = job_from_properties(props)
-            path = artifacts_path(self.artifacts_dir, job["uuid"])
+            path = artifacts_path(self.artifacts_root, job["uuid"])
         except JobPropertiesError as err:
             # A job error, not a verdict: the property job_refused makes the trigger's ledger
             # record it CRASHED. FAILURE, not EXCEPTION, which would quarantine the worker.
@@ -273,7 +273,7 @@ def build_factory(settings: MasterSettings) -> util.BuildFactory:
     prop = util.Property
     run_dir = util.Interpolate(f"{RUNS_DIR}/%(prop:uuid)s")
     factory = util.BuildFactory()
-    factory.addStep(ReserveArtifacts(settings.artifacts_dir))
+    factory.addStep(ReserveArtifacts(settings.artifacts_root))
     factory.addStep(CloneChecks(settings.checks_repo, settings.checks_branch, logEnviron=False))
     factory.addStep(
         RunTask(
@@ -306,7 +306,7 @@ def build_factory(settings: MasterSettings) -> util.BuildFactory:
         UploadArtifacts(
             workersrc=run_dir,
             masterdest=util.Interpolate(
-                os.path.join(os.path.abspath(settings.artifacts_dir), "%(prop:uuid)s")
+                os.path.join(os.path.abspath(settings.artifacts_root), "%(prop:uuid)s")
             ),
             alwaysRun=True,
             doStepIf=_reserved,

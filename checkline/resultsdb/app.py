@@ -13,7 +13,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
 
 from .api_v2 import api
-from .config import Settings
+from .config import ResultsDBSettings
 from .db import Database
 from .publish import FedoraMessagingPublisher, OutboxRelay, Publisher
 from .service import Service, install
@@ -53,7 +53,7 @@ def _json(message: str, status: int) -> tuple[Response, int]:
 
 
 def create_app(
-    settings: Settings,
+    settings: ResultsDBSettings,
     *,
     database: Database | None = None,
     publisher: Publisher | None = None,

@@ -9,16 +9,17 @@ from typing import Any
 import click
 
 from checkline.secrets import redact_url
+from checkline.settings import SettingsError
 
-from .config import ConfigError, Settings, load_settings
+from .config import ResultsDBSettings, load_settings
 
 __all__ = ["resultsdb_group"]
 
 
-def _settings(conf: str | None, **overrides: Any) -> Settings:
+def _settings(conf: str | None, **overrides: Any) -> ResultsDBSettings:
     try:
         return load_settings(conf, **overrides)
-    except ConfigError as err:
+    except SettingsError as err:
         raise click.UsageError(str(err)) from err
 
 
@@ -28,10 +29,11 @@ def resultsdb_group() -> None:
 
 
 _conf = click.option(
+    "--config",
     "--conf",
-    envvar="CHECKLINE_RESULTSDB_CONF",
+    "conf",
     type=click.Path(dir_okay=False),
-    help="TOML settings file. Env: CHECKLINE_RESULTSDB_CONF.",
+    help="TOML settings file. Env: CHECKLINE_RESULTSDB_CONFIG.",
 )
 _db = click.option(
     "--db", help="Database URL (default: settings, else sqlite:///resultsdb.sqlite)."

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app, request
 
-from .config import Settings
+from .config import ResultsDBSettings
 from .db import Database
 from .publish import OutboxRelay
 from .serializers import Urls
@@ -31,7 +31,7 @@ EXTENSION = "checkline_resultsdb"
 class Service:
     """What the routes need: the settings and the database (no globals)."""
 
-    settings: Settings
+    settings: ResultsDBSettings
     db: Database
     #: Publishes the outbox; None when publishing is off (or driven by the caller, in tests).
     relay: OutboxRelay | None = None

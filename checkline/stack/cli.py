@@ -19,6 +19,8 @@ from typing import Any
 
 import click
 
+from checkline.settings import SettingsError
+
 from .parts import (
     PARTS,
     UMASK,
@@ -29,7 +31,7 @@ from .parts import (
     current_pid,
     make_private,
 )
-from .settings import StackSettings, StackSettingsError, load_stack_settings
+from .settings import PART, StackSettings, load_stack_settings
 
 __all__ = ["stack_group"]
 
@@ -75,8 +77,9 @@ def stack_group() -> None:
 @click.option(
     "--config",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Stack settings (TOML): ports, arches, checks repo (see checkline/stack/settings.py); "
-    "later `up`s without it reuse the ones this state dir was brought up with.",
+    help="Stack settings (TOML): ports, arches, checks repo (docs/settings.md). Env: "
+    "CHECKLINE_STACK_CONFIG, and CHECKLINE_STACK_<KEY> for one key. Later `up`s without "
+    "either reuse the settings this state dir was brought up with.",
 )
 @click.option(
     "--rules",
@@ -87,14 +90,15 @@ def stack_up(state_dir: Path, config: Path | None, rules: Path | None) -> None:
     """Start every part that is not running yet."""
     state_dir = state_dir.resolve()
     saved = state_dir / SETTINGS_FILE
+    given = any(name.startswith(PART.prefix) for name in os.environ)
     try:
-        if config is None and saved.exists():
+        if config is None and not given and saved.exists():
             # The settings this stack was first brought up with: `up` again restarts the
             # parts that are down on the same ports.
             settings = StackSettings.from_json(json.loads(saved.read_text()))
         else:
             settings = load_stack_settings(config)
-    except StackSettingsError as err:
+    except SettingsError as err:
         raise click.UsageError(str(err)) from err
     if rules is not None:
         settings = replace(settings, rules=str(rules.resolve()))

@@ -346,7 +346,7 @@ def buildbot_up(ctx: StackContext) -> PartState:
             "resultsdb_token": stack_secret(ctx, "resultsdb_token"),
             "report_flush_interval": 15,  # spooled reports reach a ResultsDB back up soon
             "users": {WEB_USER: stack_secret(ctx, "buildbot_web_password")},
-            "artifacts_dir": str(ctx.path("artifacts")),
+            "artifacts_root": str(ctx.path("artifacts")),
             "artifacts_url": settings.artifacts_url,
             "checkline": str(BIN / "checkline"),
             "task_env": dict(settings.task_env),

@@ -1,38 +1,26 @@
 """Settings of ``checkline stack``: what runs where, on one machine.
 
-A TOML file (``--config``), every key optional:
-
-``resultsdb_port`` (5001), ``buildbot_port`` (8010), ``worker_port`` (9989, where workers
-connect), ``artifacts_port`` (8011): all bound to 127.0.0.1.
-``arches`` (["noarch", "x86_64"]): one builder per arch, served by local workers.
-``workers_per_arch`` (1): local workers for each arch (each runs up to 2 builds at once).
-``amqp_url`` ("amqp://guest:guest@127.0.0.1:5672/%2F"): the broker the trigger consumes.
-``checks_repo``: the git URL workers clone (default: this project's own repository).
-``checks_branch``: its branch (default: the branch checked out there, else ``main``).
-``rules``: the trigger's rules file (default: the demo rules, ``rules.yml`` in the project).
-``valid_arches``: arches a rule without ``arches`` runs on (default: ``arches`` minus noarch).
-``task_env``: ``{NAME = "value"}`` for every task the workers run (``CHECKLINE_KOJI_HUB``...).
-``checks_dir``: a local copy of the checks repo, where the trigger checks that every task its
-rules name exists (default: this project's ``checks/``).
+Defaults, then a TOML file (``--config``, else ``CHECKLINE_STACK_CONFIG``; paths in it are
+relative to its folder), then ``CHECKLINE_STACK_<KEY>`` variables. Every port is bound to
+127.0.0.1. Loaded by :mod:`checkline.settings`; every key, its default and its variable:
+``docs/settings.md``.
 """
 
 from __future__ import annotations
 
 import subprocess
-import tomllib
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PROJECT", "StackSettings", "StackSettingsError", "load_stack_settings"]
+from checkline.settings import Part, SettingsError, arch_names, load, setting
+
+__all__ = ["PART", "PROJECT", "StackSettings", "load_stack_settings"]
 
 #: The project's own tree (checks/, master.cfg), when Checkline runs from its repository.
 PROJECT = Path(__file__).resolve().parents[2]
 DEMO_RULES = PROJECT / "rules.yml"
-
-
-class StackSettingsError(ValueError):
-    """A bad stack setting; the message names it."""
 
 
 def _project_branch() -> str:
@@ -46,21 +34,69 @@ def _project_branch() -> str:
     return branch if done.returncode == 0 and branch and branch != "HEAD" else "main"
 
 
+def _port(port: int) -> str | None:
+    return None if 0 < port < 65536 else "must be a port number"
+
+
+def _task_env(env: dict[str, str]) -> str | None:
+    bad = [name for name in env if not name.isidentifier()]
+    return f'must be a table of NAME = "value", got names {bad}' if bad else None
+
+
 @dataclass(frozen=True)
 class StackSettings:
-    resultsdb_port: int = 5001
-    buildbot_port: int = 8010
-    worker_port: int = 9989
-    artifacts_port: int = 8011
-    arches: tuple[str, ...] = ("noarch", "x86_64")
-    workers_per_arch: int = 1
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
-    checks_repo: str = ""
-    checks_branch: str = ""
-    rules: str = str(DEMO_RULES)
-    valid_arches: tuple[str, ...] = field(default=())
-    task_env: dict[str, str] = field(default_factory=dict)
-    checks_dir: str = str(PROJECT / "checks")
+    resultsdb_port: int = setting(5001, doc="the ResultsDB service's port", check=_port)
+    buildbot_port: int = setting(8010, doc="the Buildbot master's web port", check=_port)
+    worker_port: int = setting(9989, doc="where the workers connect", check=_port)
+    artifacts_port: int = setting(8011, doc="the artifacts server's port", check=_port)
+    arches: tuple[str, ...] = setting(
+        ("noarch", "x86_64"),
+        doc="one builder per arch, served by local workers",
+        kind="a non-empty list of arch names",
+        check=arch_names(),
+    )
+    workers_per_arch: int = setting(
+        1,
+        doc="local workers for each arch (each runs up to 2 builds at once)",
+        check=lambda n: None if 1 <= n <= 16 else "must be 1 to 16",
+    )
+    amqp_url: str = setting(
+        "amqp://guest:guest@127.0.0.1:5672/%2F", doc="the broker the trigger consumes"
+    )
+    checks_repo: str = setting(
+        "", doc="the git URL workers clone", shown="this project's own repository"
+    )
+    checks_branch: str = setting(
+        "", doc="its branch", shown="the branch checked out there, else `main`"
+    )
+    rules: str = setting(
+        str(DEMO_RULES),
+        kind="a path",
+        doc="the trigger's rules file",
+        shown="the demo rules, the project's `rules.yml`",
+        relative=True,
+    )
+    valid_arches: tuple[str, ...] = setting(
+        (),
+        doc="arches a rule without `arches` runs on",
+        kind="a list of arch names",
+        check=arch_names(allow_empty=True),
+        shown="`arches` minus noarch",
+    )
+    task_env: dict[str, str] = setting(
+        factory=dict,
+        doc='`{NAME = "value"}` for every task the workers run (`CHECKLINE_KOJI_HUB`...)',
+        kind='a table of NAME = "value"',
+        check=_task_env,
+    )
+    checks_dir: str = setting(
+        str(PROJECT / "checks"),
+        kind="a path",
+        doc="a local copy of the checks repo, where the trigger checks that every task its "
+        "rules name exists",
+        shown="the project's `checks/`",
+        relative=True,
+    )
 
     @property
     def resultsdb_url(self) -> str:
@@ -90,7 +126,7 @@ class StackSettings:
         repo = self.checks_repo
         if not repo:
             if not (PROJECT / ".git").exists():
-                raise StackSettingsError(
+                raise SettingsError(
                     f"checks_repo is not set and {PROJECT} is not a git repository: set "
                     "checks_repo to the git URL of a repository holding checks/<task>/"
                 )
@@ -106,45 +142,16 @@ class StackSettings:
         )
 
 
-_PORTS = {"resultsdb_port", "buildbot_port", "worker_port", "artifacts_port"}
-_INTS = _PORTS | {"workers_per_arch"}
-_LISTS = {"arches", "valid_arches"}
+PART = Part("stack", StackSettings)
 
 
-def load_stack_settings(path: Path | None) -> StackSettings:
-    values: dict[str, Any] = {}
-    if path is not None:
-        try:
-            values = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as err:
-            raise StackSettingsError(f"{path}: cannot be read: {err}") from err
-        except tomllib.TOMLDecodeError as err:
-            raise StackSettingsError(f"{path}: not valid TOML: {err}") from err
-    known = {f.name for f in fields(StackSettings)}
-    unknown = set(values) - known
-    if unknown:
-        raise StackSettingsError(
-            f"{path}: unknown settings {sorted(unknown)}; valid: {', '.join(sorted(known))}"
-        )
-    for name, value in values.items():
-        if name in _PORTS and not (isinstance(value, int) and 0 < value < 65536):
-            raise StackSettingsError(f"{path}: {name} must be a port number")
-        if name == "workers_per_arch" and not (isinstance(value, int) and 1 <= value <= 16):
-            raise StackSettingsError(f"{path}: workers_per_arch must be 1 to 16")
-        if name in _LISTS:
-            if not isinstance(value, list) or not all(
-                isinstance(v, str) and v.isidentifier() for v in value
-            ):
-                raise StackSettingsError(f"{path}: {name} must be a list of arch names")
-            values[name] = tuple(value)
-        elif name == "task_env":
-            if not isinstance(value, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-            ):
-                raise StackSettingsError(f'{path}: task_env must be a table of NAME = "value"')
-        elif name not in _INTS and not isinstance(value, str):
-            raise StackSettingsError(f"{path}: {name} must be a string")
-    for name in ("rules", "checks_dir"):
-        if name in values and path is not None:
-            values[name] = str((path.parent / values[name]).resolve())
-    return StackSettings(**values).resolved()
+def load_stack_settings(
+    path: Path | None = None, env: Mapping[str, str] | None = None
+) -> StackSettings:
+    """Defaults, then ``path`` (else ``CHECKLINE_STACK_CONFIG``), then ``CHECKLINE_STACK_<KEY>``,
+    with the machine's defaults filled in (:meth:`StackSettings.resolved`).
+
+    Raises:
+        SettingsError: an unreadable file, an unknown key or a bad value.
+    """
+    return load(PART, path, env).resolved()

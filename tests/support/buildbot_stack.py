@@ -84,7 +84,7 @@ class BuildbotStack:
         return self.folder / "worker"
 
     @property
-    def artifacts_dir(self) -> Path:
+    def artifacts_root(self) -> Path:
         return self.folder / "artifacts"
 
     @property
@@ -100,7 +100,7 @@ class BuildbotStack:
             "checks_repo": checks_repo(self.folder),
             "checks_branch": "main",
             "resultsdb_url": self.resultsdb_url,
-            "artifacts_dir": str(self.artifacts_dir),
+            "artifacts_root": str(self.artifacts_root),
             "artifacts_url": self.artifacts_url,
             "checkline": str(BIN / "checkline"),
             "workers": [{"name": "w1", "password": "w1-pass", "arches": self.arches}],

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
+from checkline.settings import SettingsError
 
-from checkline.secrets import Secret
-
-from ..config import Settings
-from ..errors import ConfigError
+from ..config import TriggerSettings
 from .base import Backend
 from .buildbot import BuildbotBackend
 from .local import LocalBackend
@@ -16,25 +13,25 @@ from .null import NullBackend
 __all__ = ["Backend", "BuildbotBackend", "LocalBackend", "NullBackend", "create_backend"]
 
 
-def create_backend(settings: Settings) -> Backend:
+def create_backend(settings: TriggerSettings) -> Backend:
     """The backend ``settings.backend`` names.
 
     Raises:
-        ConfigError: an unknown backend name.
+        SettingsError: an unknown backend name.
     """
     if settings.backend == "none":
         return NullBackend()
     if settings.backend == "local":
         return LocalBackend(
             settings.checks_dir,
-            settings.artifacts,
+            settings.artifacts_root,
             settings.local_max_running,
             list(settings.local_command) or None,
         )
     if settings.backend == "buildbot":
-        password = settings.buildbot_password or Secret(
-            os.environ.get("CHECKLINE_BUILDBOT_PASSWORD", "")
+        # The password may come from CHECKLINE_TRIGGER_BUILDBOT_PASSWORD: the settings have it.
+        login = (
+            (settings.buildbot_user, settings.buildbot_password) if settings.buildbot_user else None
         )
-        login = (settings.buildbot_user, password) if settings.buildbot_user else None
         return BuildbotBackend(settings.buildbot_url, settings.buildbot_scheduler, login=login)
-    raise ConfigError(f"unknown backend {settings.backend!r}; known: none, local, buildbot")
+    raise SettingsError(f"unknown backend {settings.backend!r}; known: none, local, buildbot")

@@ -42,12 +42,12 @@ class LocalBackend(Backend):
     def __init__(
         self,
         checks_dir: Path,
-        artifacts: Path,
+        artifacts_root: Path,
         max_running: int = 2,
         command: list[str] | None = None,
     ) -> None:
         self.checks_dir = checks_dir.resolve()
-        self.artifacts = artifacts.resolve()
+        self.artifacts_root = artifacts_root.resolve()
         self.max_running = max_running
         self.command = command or [_checkline()]
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -76,7 +76,7 @@ class LocalBackend(Backend):
             f"--type={job['item_type']}",
             f"--arch={job['arch']}",
             f"--uuid={job_uuid}",
-            f"--artifacts={self.artifacts}",
+            f"--artifacts={self.artifacts_root}",
         ]
 
     def running(self) -> int:
@@ -89,7 +89,7 @@ class LocalBackend(Backend):
         argv = self.argv(job)
         if self.running() >= self.max_running:
             raise BackendUnavailable(f"{self.max_running} local runs already running")
-        self.artifacts.mkdir(parents=True, exist_ok=True)
+        self.artifacts_root.mkdir(parents=True, exist_ok=True)
         try:
             proc = subprocess.Popen(  # noqa: S603 - an argv list built above, no shell
                 argv,
@@ -106,7 +106,7 @@ class LocalBackend(Backend):
 
     def _execution(self, token: str) -> dict[str, Any] | None:
         try:
-            path = self.artifacts / str(uuidlib.UUID(token)) / EXECUTION_FILE
+            path = self.artifacts_root / str(uuidlib.UUID(token)) / EXECUTION_FILE
             data = json.loads(path.read_text(encoding="utf-8"))
         except (ValueError, OSError):
             return None
@@ -134,6 +134,6 @@ class LocalBackend(Backend):
 
     def info_url(self, token: str) -> str | None:
         try:
-            return (self.artifacts / str(uuidlib.UUID(token))).as_uri() + "/"
+            return (self.artifacts_root / str(uuidlib.UUID(token))).as_uri() + "/"
         except ValueError:
             return None

@@ -90,7 +90,7 @@ def test_assert_passing_check_reported_with_links(
     assert (
         group["ref_url"] == f"{stack.url}#/builders/{build['builderid']}/builds/{build['number']}"
     )
-    assert (stack.artifacts_dir / props["uuid"] / "execution.json").is_file()
+    assert (stack.artifacts_root / props["uuid"] / "execution.json").is_file()
     # The worker keeps no run once it is uploaded and reported.
     assert not (stack.worker_dir / "x86_64" / "runs" / props["uuid"]).exists()
     runtask_log = stack.log(build["buildid"], "runtask")
@@ -129,7 +129,7 @@ def test_assert_duplicate_uuid_refused_and_recorded(
     props = job(taskname="dummy")
     first = stack.wait_build(stack.force_ok(**props))
     assert first["results"] == SUCCESS
-    before = (stack.artifacts_dir / props["uuid"] / "results.tap").read_text()
+    before = (stack.artifacts_root / props["uuid"] / "results.tap").read_text()
     second = stack.wait_build(stack.force_ok(**{**props, "item": "other-1-1.fc41"}))
     assert second["results"] == FAILURE
     assert second["state_string"] == "failed duplicate uuid: not run (failure)"
@@ -139,7 +139,7 @@ def test_assert_duplicate_uuid_refused_and_recorded(
     assert "runtask" not in steps  # never started
     assert steps["upload artifacts"]["results"] == 3  # SKIPPED
     assert steps["report"]["results"] == 3
-    assert (stack.artifacts_dir / props["uuid"] / "results.tap").read_text() == before
+    assert (stack.artifacts_root / props["uuid"] / "results.tap").read_text() == before
     assert len(results(rdb, props["uuid"])) == 1
 
 
@@ -258,7 +258,7 @@ def test_assert_planted_symlinks_never_reach_the_master(stack: BuildbotStack) ->
     assert steps["upload artifacts"]["results"] == SUCCESS, log
     assert build["results"] == SUCCESS
 
-    run = stack.artifacts_dir / uuid
+    run = stack.artifacts_root / uuid
     real_run = os.path.realpath(run)
     assert (run / "results.tap").is_file() and (run / "task_output" / "report.txt").is_file()
     for folder, dirs, files in os.walk(run):

@@ -51,7 +51,7 @@ def settings(tmp_path: Path, resultsdb: str, token: str = TOKEN) -> MasterSettin
     return MasterSettings(
         resultsdb_url=resultsdb,
         resultsdb_token=token,
-        artifacts_dir=str(tmp_path / "artifacts"),
+        artifacts_root=str(tmp_path / "artifacts"),
         artifacts_url=ARTIFACTS_URL,
         report_spool=str(tmp_path / "spool"),
     )
@@ -68,7 +68,7 @@ def uploaded_run(config: MasterSettings) -> str:
     subprocess.run(
         [Path(sys.executable).parent / "checkline", "run", REPO / "checks" / "dummy",
          "-i", ITEM, "-t", "koji_build", "-a", "x86_64", "--uuid", uuid,
-         "--artifacts", config.artifacts_dir],
+         "--artifacts", config.artifacts_root],
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     return uuid

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from checkline.resultsdb import reads
 from checkline.resultsdb.app import create_app
-from checkline.resultsdb.config import Settings
+from checkline.resultsdb.config import ResultsDBSettings
 from checkline.resultsdb.db import Database
 from checkline.resultsdb.parsers import CreateResultBody
 from checkline.resultsdb.queries import DataFilter, ResultFilters
@@ -99,7 +99,7 @@ def test_the_api_reads_an_item_on_a_planned_once_session(database: Database) -> 
     pages whose plan depends on the values (a broad key, an outcome, a testcase pattern, with
     no item) on the other pool."""
     client = create_app(
-        Settings(db=database.url), database=database, start_relay=False
+        ResultsDBSettings(db=database.url), database=database, start_relay=False
     ).test_client()
     for path in ("/results?item=pkg-1.fc41", "/results/latest?item=pkg-1.fc41"):
         assert client.get(f"/api/v2.0{path}").status_code == 200

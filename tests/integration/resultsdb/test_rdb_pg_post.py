@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, event, text
 
 from checkline.resultsdb.app import create_app
-from checkline.resultsdb.config import Settings
+from checkline.resultsdb.config import ResultsDBSettings
 from checkline.resultsdb.db import Database
 
 API = "/api/v2.0"
@@ -28,7 +28,9 @@ def _dsn(database: Database) -> str:
 
 
 def make_client(database: Database, **settings: Any) -> FlaskClient:
-    app = create_app(Settings(db=database.url, **settings), database=database, start_relay=False)
+    app = create_app(
+        ResultsDBSettings(db=database.url, **settings), database=database, start_relay=False
+    )
     return app.test_client()
 
 

@@ -212,7 +212,7 @@ def test_backend_down_for_a_while(
         local_command=[str(runner)],
         local_max_running=2,
         retry_interval=0.5,
-        artifacts=str(tmp_path / "artifacts"),
+        artifacts_root=str(tmp_path / "artifacts"),
     )
     consumer.start()
     for n in range(30):

@@ -19,12 +19,12 @@ from checkline.master.jobs import (
 )
 from checkline.master.settings import (
     MasterSettings,
-    SettingsError,
     Worker,
     load_settings,
     settings_from,
 )
 from checkline.secrets import Secret
+from checkline.settings import SettingsError
 
 GOOD_JOB = {
     "item": "xchat-0.5-1.fc20",
@@ -57,13 +57,13 @@ class TestLoadSettings:
     @pytest.mark.parametrize(
         ("values", "message"),
         [
-            ({"colour": "red"}, "unknown settings ['colour']; valid: "),
+            ({"colour": "red"}, "unknown setting 'colour'; valid: "),
             ({"www_port": "80"}, "www_port must be an integer"),
             ({"workers": []}, "workers must be a non-empty list"),
-            ({"workers": [{"name": "a"}]}, "workers[0]: 'name' and 'password' must be non-empty"),
+            ({"workers": [{"name": "a"}]}, "workers[0].password must be given"),
             (
                 {"workers": [{"name": "a", "password": "p", "arches": ["x86-64"]}]},
-                "workers[0].arches: must be a non-empty list of arch names",
+                "workers[0].arches must be a non-empty list of arch names",
             ),
             ({"buildbot_url": "http://x:8010"}, "buildbot_url must end with '/'"),
             ({"www_bind": "0.0.0.0"}, "reachable from other machines: set users"),

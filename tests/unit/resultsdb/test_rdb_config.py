@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from checkline.resultsdb.config import ConfigError, load_settings
+from checkline.resultsdb.config import load_settings
+from checkline.settings import SettingsError
 
 
 def test_defaults() -> None:
@@ -33,7 +34,7 @@ def test_file_then_env_then_options(tmp_path: Path) -> None:
     conf.write_text(
         '[resultsdb]\ndb = "sqlite:///from-file"\nwrite_token = "file"\nmax_limit = 50\n'
     )
-    env = {"CHECKLINE_RESULTSDB_CONF": str(conf), "CHECKLINE_RESULTSDB_WRITE_TOKEN": "env"}
+    env = {"CHECKLINE_RESULTSDB_CONFIG": str(conf), "CHECKLINE_RESULTSDB_WRITE_TOKEN": "env"}
     settings = load_settings(env=env, db="sqlite:///from-option")
     assert (settings.db, settings.write_token.reveal(), settings.max_limit) == (
         "sqlite:///from-option",
@@ -60,10 +61,10 @@ def test_additional_outcomes_replace_the_list() -> None:
     [
         (
             "dbb = 'x'\n",
-            "unknown setting(s) dbb; valid: db, additional_outcomes, publish, "
+            "unknown setting 'dbb'; valid: db, additional_outcomes, publish, "
             "publish_changed_only, write_token, max_limit",
         ),
-        ("max_limit = 'many'\n", "max_limit must be int, got 'many'"),
+        ("max_limit = 'many'\n", "max_limit must be an integer, got 'many'"),
         ("max_limit = 0\n", "max_limit must be at least 1"),
         ("additional_outcomes = 'X'\n", "additional_outcomes must be a list of outcome names"),
         ("db = [\n", "cannot read"),
@@ -73,13 +74,16 @@ def test_bad_file_is_named(tmp_path: Path, text: str, message: str) -> None:
     """Assert each bad setting is reported with the file and the key."""
     conf = tmp_path / "rdb.toml"
     conf.write_text(text)
-    with pytest.raises(ConfigError) as raised:
+    with pytest.raises(SettingsError) as raised:
         load_settings(conf, env={})
     assert message in str(raised.value)
     assert str(conf) in str(raised.value)
 
 
 def test_bad_env_value() -> None:
-    """Assert a non-integer max limit in the environment is a ConfigError naming the variable."""
-    with pytest.raises(ConfigError, match="CHECKLINE_RESULTSDB_MAX_LIMIT must be an integer"):
+    """Assert a non-integer max limit in the environment is a SettingsError naming the variable."""
+    with pytest.raises(
+        SettingsError,
+        match=r"^environment CHECKLINE_RESULTSDB_MAX_LIMIT: must be an integer, got 'lots'$",
+    ):
         load_settings(env={"CHECKLINE_RESULTSDB_MAX_LIMIT": "lots"})

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from checkline.resultsdb.app import create_app
-from checkline.resultsdb.config import Settings
+from checkline.resultsdb.config import ResultsDBSettings
 from checkline.resultsdb.db import Database
 from checkline.resultsdb.migrate import upgrade
 from checkline.resultsdb.publish import OutboxRelay, PublishError, RecordingPublisher
@@ -25,7 +25,7 @@ class Server:
         self.db = Database(url)
         self.publisher = RecordingPublisher()
         app = create_app(
-            Settings(db=url, **settings),
+            ResultsDBSettings(db=url, **settings),
             database=self.db,
             publisher=self.publisher,
             start_relay=False,

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from checkline.resultsdb import reads
 from checkline.resultsdb.app import create_app
-from checkline.resultsdb.config import Settings
+from checkline.resultsdb.config import ResultsDBSettings
 from checkline.resultsdb.db import Database
 from checkline.resultsdb.migrate import upgrade
 from checkline.resultsdb.queries import DataFilter, ResultFilters
@@ -22,7 +22,7 @@ def client(tmp_path: Path) -> Iterator[FlaskClient]:
     url = f"sqlite:///{tmp_path / 'r.sqlite'}"
     upgrade(url)
     database = Database(url)
-    app = create_app(Settings(db=url), database=database)
+    app = create_app(ResultsDBSettings(db=url), database=database)
     client = app.test_client()
     for index in range(40):
         body = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from checkline.resultsdb.app import create_app
-from checkline.resultsdb.config import Settings
+from checkline.resultsdb.config import ResultsDBSettings
 from checkline.resultsdb.db import Database
 from checkline.resultsdb.migrate import upgrade
 from checkline.resultsdb.service import current_service
@@ -21,7 +21,7 @@ def test_two_apps_in_one_process_keep_their_own_service(tmp_path: Path) -> None:
         upgrade(url)
         database = Database(url)
         databases.append(database)
-        settings = Settings(db=url, additional_outcomes=extra, max_limit=max_limit)
+        settings = ResultsDBSettings(db=url, additional_outcomes=extra, max_limit=max_limit)
         apps.append(create_app(settings, database=database))
     first, second = (app.test_client() for app in apps)
     try:

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from checkline.resultsdb.app import create_app
-from checkline.resultsdb.config import Settings
+from checkline.resultsdb.config import ResultsDBSettings
 from checkline.resultsdb.db import Database
 from checkline.resultsdb.migrate import upgrade
 
@@ -24,7 +24,7 @@ def app_and_db(tmp_path: Path) -> Iterator[tuple[FlaskClient, Database]]:
     url = f"sqlite:///{tmp_path / 'r.sqlite'}"
     upgrade(url)
     database = Database(url)
-    app = create_app(Settings(db=url), database=database)
+    app = create_app(ResultsDBSettings(db=url), database=database)
     client = app.test_client()
     for index in range(30):
         body = {

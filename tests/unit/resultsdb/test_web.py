@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
 from checkline.resultsdb.app import create_app
-from checkline.resultsdb.config import Settings
+from checkline.resultsdb.config import ResultsDBSettings
 from checkline.resultsdb.db import Database
 from checkline.resultsdb.migrate import upgrade
 from checkline.resultsdb.queries import DataFilter, ResultFilters
@@ -25,7 +25,7 @@ from checkline.resultsdb.web import (
     parse_window,
 )
 
-OUTCOMES = Settings().outcomes
+OUTCOMES = ResultsDBSettings().outcomes
 
 # count_statements (conftest.py): (database, client, url) -> SQL statements of GET url
 StatementCounter = Callable[..., int]
@@ -164,7 +164,7 @@ def app_and_db(tmp_path: Path) -> Iterator[tuple[FlaskClient, Database]]:
     url = f"sqlite:///{tmp_path / 'r.sqlite'}"
     upgrade(url)
     database = Database(url)
-    client = create_app(Settings(db=url), database=database).test_client()
+    client = create_app(ResultsDBSettings(db=url), database=database).test_client()
     for index in range(30):
         body = {
             "outcome": "PASSED" if index % 3 else "FAILED",

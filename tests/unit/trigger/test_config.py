@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from checkline.trigger.config import DEFAULT_CHECKS_DIR, Settings, load_settings
-from checkline.trigger.errors import ConfigError
+from checkline.settings import SettingsError
+from checkline.trigger.config import DEFAULT_CHECKS_DIR, TriggerSettings, load_settings
 
 
 def test_defaults_without_a_file() -> None:
     """Assert no file and no environment give the defaults (the project's checks/)."""
     settings = load_settings(env={})
-    assert settings == Settings()
+    assert settings == TriggerSettings()
     assert settings.checks_dir == DEFAULT_CHECKS_DIR
     assert (DEFAULT_CHECKS_DIR / "dummy" / "runtask.yml").is_file()
 
@@ -27,7 +27,9 @@ def test_file_then_flags(tmp_path: Path) -> None:
         'db = "sqlite:///from-file.sqlite"\nbackend = "local"\nvalid_arches = ["x86_64", "s390x"]\n'
         'dedup_window = 60\nbuildbot_url = "http://bb.example:8010"\n'
     )
-    settings = load_settings(env={"CHECKLINE_CONFIG": str(conf)}, db="sqlite:///flag.sqlite")
+    settings = load_settings(
+        env={"CHECKLINE_TRIGGER_CONFIG": str(conf)}, db="sqlite:///flag.sqlite"
+    )
     assert settings.db == "sqlite:///flag.sqlite"
     assert settings.backend == "local"
     assert settings.valid_arches == ("x86_64", "s390x")
@@ -39,8 +41,8 @@ def test_file_then_flags(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("table", "error"),
     [
-        ('dbb = "x"', r"unknown setting\(s\) dbb; valid: rules, db, backend"),
-        ("dedup_window = true", "dedup_window must be int or float, got bool True"),
+        ('dbb = "x"', r"unknown setting 'dbb'; valid: rules, db, backend"),
+        ("dedup_window = true", "dedup_window must be a number, got True"),
         ('backend = "jenkins"', "backend must be one of none, local, buildbot, got 'jenkins'"),
         ("valid_arches = []", "valid_arches must be a non-empty list of arch names"),
         ("retry_interval = -1", "retry_interval must not be negative"),
@@ -51,7 +53,7 @@ def test_bad_settings_named(tmp_path: Path, table: str, error: str) -> None:
     """Assert a bad key or value is refused with the file, the key and what was expected."""
     conf = tmp_path / "fm.toml"
     conf.write_text(f"[consumer_config.checkline]\n{table}\n")
-    with pytest.raises(ConfigError, match=rf"^{conf} \[consumer_config.checkline\]: {error}"):
+    with pytest.raises(SettingsError, match=rf"^{conf} \[consumer_config.checkline\]: {error}"):
         load_settings(conf, env={})
 
 
@@ -59,5 +61,5 @@ def test_unreadable_file(tmp_path: Path) -> None:
     """Assert a TOML syntax error names the file."""
     conf = tmp_path / "fm.toml"
     conf.write_text("[consumer_config\n")
-    with pytest.raises(ConfigError, match=f"cannot read {conf}"):
+    with pytest.raises(SettingsError, match=f"cannot read {conf}"):
         load_settings(conf, env={})

@@ -14,7 +14,7 @@ from fedora_messaging.message import Message
 from trigger_factories import FakeBackend, bodhi_update, koji_build
 
 from checkline.trigger import consumer as consumer_module
-from checkline.trigger.config import Settings
+from checkline.trigger.config import TriggerSettings
 from checkline.trigger.consumer import Consumer
 from checkline.trigger.ledger import Ledger
 from checkline.trigger.rules import parse_rules
@@ -44,7 +44,7 @@ def process_kept(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def make_consumer(tmp_path: Path, backend: Any = None, busy_timeout: float = 30) -> Consumer:
-    settings = Settings(db=f"sqlite:///{tmp_path / 'ledger.sqlite'}", backend="none")
+    settings = TriggerSettings(db=f"sqlite:///{tmp_path / 'ledger.sqlite'}", backend="none")
     rules = parse_rules(RULES, "rules.yml", settings.checks_dir, ("x86_64",))
     ledger = Ledger(settings.db, busy_timeout=busy_timeout)
     return Consumer(trigger=Trigger(settings, rules=rules, ledger=ledger, backend=backend))

@@ -19,7 +19,7 @@ def env(tmp_path: Path, fixtures_dir: Path) -> dict[str, str]:
         f'db = "sqlite:///{tmp_path / "ledger.sqlite"}"\n'
         f'rules = "{fixtures_dir / "rules" / "cli.yml"}"\n'
     )
-    return {"CHECKLINE_CONFIG": str(conf)}
+    return {"CHECKLINE_TRIGGER_CONFIG": str(conf)}
 
 
 def run(env: dict[str, str], *args: str) -> Result:
@@ -140,7 +140,7 @@ def test_bad_config_and_rules(env: dict[str, str], tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[consumer_config.checkline]\nqueue_name = "x"\n')
     result = run({}, "jobs", "list", "--config", str(bad))
-    assert result.exit_code == 2 and "unknown setting(s) queue_name" in result.output
+    assert result.exit_code == 2 and "unknown setting 'queue_name'" in result.output
     rules = tmp_path / "rules.yml"
     rules.write_text("- {when: {item_type: koji_build}, do: [{tasks: [rpmlnt]}]}\n")
     result = run(env, "trigger", "replay", "--rules", str(rules), str(rules))
@@ -151,16 +151,16 @@ def test_bad_config_and_rules(env: dict[str, str], tmp_path: Path) -> None:
 def test_queue_settings_durable_and_bound_to_rule_topics() -> None:
     """Assert the consumer's queue is durable and bound only to topics the rules can use."""
     from checkline.trigger.cli import queue_settings
-    from checkline.trigger.config import Settings
+    from checkline.trigger.config import TriggerSettings
 
-    queues, bindings = queue_settings(Settings(queue="q1"), frozenset({"koji_build"}))
+    queues, bindings = queue_settings(TriggerSettings(queue="q1"), frozenset({"koji_build"}))
     assert queues == {
         "q1": {"durable": True, "auto_delete": False, "exclusive": False, "arguments": {}}
     }
     assert bindings == [
         {"queue": "q1", "exchange": "amq.topic", "routing_keys": ["#.buildsys.build.state.change"]}
     ]
-    _, every = queue_settings(Settings(), None)
+    _, every = queue_settings(TriggerSettings(), None)
     assert len(every[0]["routing_keys"]) == 4
 
 
@@ -168,8 +168,8 @@ def test_dispatch_once_runs_waiting_jobs(env: dict[str, str], tmp_path: Path) ->
     """Assert jobs recorded with backend none are run by `dispatch --once --backend local`."""
     import time
 
-    conf = Path(env["CHECKLINE_CONFIG"])
-    conf.write_text(conf.read_text() + f'artifacts = "{tmp_path / "artifacts"}"\n')
+    conf = Path(env["CHECKLINE_TRIGGER_CONFIG"])
+    conf.write_text(conf.read_text() + f'artifacts_root = "{tmp_path / "artifacts"}"\n')
     run(env, "trigger", "schedule", "-i", "xchat-0.5-1.fc20", "-t", "koji_build", "--task", "dummy")
     refused = run(env, "trigger", "dispatch", "--once")
     assert refused.exit_code == 2 and "backend 'none' submits nothing" in refused.output
