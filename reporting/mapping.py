@@ -4,7 +4,7 @@ Consumes the verdict dicts of ``.parse`` and a :class:`Job`; produces the bodies
 ``POST /api/v2.0/results`` (the *ResultsDB result* of docs/architecture.md):
 
 * one group per job: ``uuid`` = the job's uuid, ``ref_url`` = the job's page (the Buildbot
-  build), ``description`` = taskname and item;
+  build), ``description`` = testcase and item;
 * testcase = ``checkname``, prefixed by the formula's namespace when it has no dot;
 * note = ``summary``; ``ref_url`` = the log URL (given by the caller, see ``.links``);
 * data = ``item``, ``type``, ``arch`` and every other key of the verdict, lists kept as lists.
@@ -65,7 +65,7 @@ class Job:
     """What reporting knows about the job whose verdicts it reports."""
 
     uuid: str
-    taskname: str = ""
+    testcase: str = ""  #: the formula's ``namespace.name`` (``dist.rpmlint``)
     item: str = ""
     item_type: str = ""
     arch: str = ""
@@ -73,13 +73,13 @@ class Job:
 
     @property
     def namespace(self) -> str:
-        """``dist`` for ``dist.rpmlint``; empty for a taskname without a dot."""
-        return self.taskname.rpartition(".")[0]
+        """``dist`` for ``dist.rpmlint``; empty for a testcase without a dot."""
+        return self.testcase.rpartition(".")[0]
 
 
 def testcase_name(checkname: str, job: Job) -> str:
     """The testcase of a verdict: its ``checkname`` in the formula's namespace."""
-    name = checkname or job.taskname.rpartition(".")[2] or "unnamed"
+    name = checkname or job.testcase.rpartition(".")[2] or "unnamed"
     if "." in name or not job.namespace:
         return name
     return f"{job.namespace}.{name}"
@@ -87,7 +87,7 @@ def testcase_name(checkname: str, job: Job) -> str:
 
 def group_body(job: Job) -> dict[str, Any]:
     """The job's group, as it appears in each result's ``groups``."""
-    description = " ".join(part for part in (job.taskname, job.item) if part)
+    description = " ".join(part for part in (job.testcase, job.item) if part)
     group: dict[str, Any] = {"uuid": job.uuid, "description": description or job.uuid}
     if job.job_url:
         group["ref_url"] = job.job_url
@@ -207,7 +207,7 @@ def status_bodies(
         body: dict[str, Any] = {
             "testcase": {"name": testcase_name(name, job)},
             "outcome": outcome,
-            "note": f"{outcome.lower()}: {job.taskname or name}",
+            "note": f"{outcome.lower()}: {job.testcase or name}",
             "groups": [group_body(job)],
             "data": _job_data(job),
         }

@@ -41,7 +41,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The runner's record of a run, in its directory (see the runner's README section).
+#: Where results that cannot be posted wait, unless the caller says (see ``default_spool``).
 SPOOL_ENV = "CHECKLINE_REPORT_SPOOL"
 
 
@@ -78,8 +78,8 @@ class ReportSummary:
 
 
 def default_spool(rundir: Path | None) -> Path:
-    """``$CHECKLINE_REPORT_SPOOL``, else ``.report-spool`` beside the run's directory (shared
-    by every run under the same artifacts root, so a later report flushes it), else
+    """``$CHECKLINE_REPORT_SPOOL``, else ``.report-spool`` beside the run directory, in its
+    artifacts root (shared by every run there, so a later report flushes it), else
     ``.checkline/report-spool``."""
     if os.environ.get(SPOOL_ENV):
         return Path(os.environ[SPOOL_ENV])
@@ -89,11 +89,12 @@ def default_spool(rundir: Path | None) -> Path:
 
 
 def job_from_run(rundir: Path | None, **given: str | None) -> Job:
-    """The job, from the run's ``execution.json`` (uuid, taskname, item, item_type, arch) and,
-    for what it does not say (a run that never started), the options ``given``.
+    """The job, from the run directory's ``execution.json`` (uuid, testcase, item, item_type,
+    arch) and, for what it does not say (a run that never started), the options ``given``.
 
-    The record wins: its taskname is the formula's own (``dist.rpmlint``), where a scheduler
-    knows only the check's folder (``rpmlint``).
+    The record wins: its testcase is the formula's own ``namespace.name`` (``dist.rpmlint``),
+    where a scheduler knows only the check's folder (``rpmlint``). A run recorded before the
+    runner said ``testcase`` has it as ``taskname``.
 
     Raises:
         ReportError: no uuid in either.
@@ -107,16 +108,17 @@ def job_from_run(rundir: Path | None, **given: str | None) -> Job:
         else:
             recorded = loaded if isinstance(loaded, dict) else {}
 
+    if "testcase" not in recorded and "taskname" in recorded:  # an older runner's record
+        recorded["testcase"] = recorded["taskname"]
+
     def field_(name: str) -> str:
         return str(recorded.get(name) or given.get(name) or "")
 
     if not field_("uuid"):
-        raise ReportError(
-            "no job uuid: give --uuid, or --artifacts-dir with the run's execution.json"
-        )
+        raise ReportError("no job uuid: give --uuid, or --run-dir with the run's execution.json")
     return Job(
         uuid=field_("uuid"),
-        taskname=field_("taskname"),
+        testcase=field_("testcase"),
         item=field_("item"),
         item_type=field_("item_type"),
         arch=field_("arch"),
@@ -200,10 +202,12 @@ def report_results(
         results: ``results.tap`` (or a ResultYAML file); None or missing gives a CRASHED result.
         unavailable: why the run's results cannot be read (its artifacts never reached this
             machine, say): the job is reported CRASHED with this in the note, nothing read.
-        rundir: the run's directory ``ARTIFACTS/<uuid>`` (artifacts, ``execution.json``).
-        artifacts_url: where ``ARTIFACTS`` is served; log URLs are ``BASE/<uuid>/<path>``.
-        job: ``uuid``, ``taskname``, ``item``, ``item_type``, ``arch``, ``job_url`` overriding
-            what ``execution.json`` says.
+        rundir: the run directory ``<artifacts root>/<uuid>`` (``execution.json``, logs,
+            ``task_output/``).
+        artifacts_url: where the artifacts root is served; log URLs are
+            ``BASE/<uuid>/<path>``.
+        job: ``uuid``, ``testcase``, ``item``, ``item_type``, ``arch`` filling in what
+            ``execution.json`` does not say; ``job_url``.
 
     Raises:
         ReportError: no uuid.
@@ -236,11 +240,11 @@ def report_status(
     **job: str | None,
 ) -> ReportSummary:
     """Post early status (``QUEUED`` when scheduled, ``RUNNING`` when started) for the
-    testcases the job will produce; by default its formula's own testcase (``taskname``)."""
+    testcases the job will produce; by default its formula's own testcase."""
     the_job = job_from_run(rundir, **job)
-    names = testcases or [the_job.taskname]
+    names = testcases or [the_job.testcase]
     if not any(names):
-        raise ReportError("no testcase: give --testcase or --taskname")
+        raise ReportError("no testcase: give --testcase")
     log_url = LogLinks(the_job.uuid, artifacts_url, None).url("") if artifacts_url else None
     bodies = status_bodies(the_job, names, outcome, log_url=the_job.job_url or log_url)
     return _send(target, the_job, bodies, ReportSummary(the_job))

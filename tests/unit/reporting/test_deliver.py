@@ -17,7 +17,7 @@ from checkline.reporting.deliver import CHUNK, DeliveryFailed, RetryPolicy, deli
 from checkline.reporting.mapping import REPORT_KEY, Job, result_bodies, status_bodies
 from checkline.reporting.spool import Spool, SpooledReport
 
-JOB = Job(uuid="g-1", taskname="dist.rpmlint", item="x-1-1", item_type="koji_build")
+JOB = Job(uuid="g-1", testcase="dist.rpmlint", item="x-1-1", item_type="koji_build")
 FAST = RetryPolicy(attempts=4, base=0.0, cap=0.0)
 
 

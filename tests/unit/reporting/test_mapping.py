@@ -23,7 +23,7 @@ from checkline.reporting.verdicts import Problem
 
 JOB = Job(
     uuid="8d3b3a4c-0000-4000-8000-000000000001",
-    taskname="dist.rpmlint",
+    testcase="dist.rpmlint",
     item="xchat-0.5-1.fc20",
     item_type="koji_build",
     arch="x86_64",
@@ -48,7 +48,7 @@ def no_log(_verdict: dict[str, Any]) -> str | None:
 
 class TestTestcaseName:
     @pytest.mark.parametrize(
-        ("checkname", "taskname", "expected"),
+        ("checkname", "testcase", "expected"),
         [
             ("rpmlint", "dist.rpmlint", "dist.rpmlint"),
             ("rpmlint.sub", "dist.rpmlint", "rpmlint.sub"),  # already dotted: kept
@@ -57,8 +57,8 @@ class TestTestcaseName:
             ("", "", "unnamed"),
         ],
     )
-    def test_assert_namespace_prefix(self, checkname: str, taskname: str, expected: str) -> None:
-        assert name_testcase(checkname, Job(uuid="u", taskname=taskname)) == expected
+    def test_assert_namespace_prefix(self, checkname: str, testcase: str, expected: str) -> None:
+        assert name_testcase(checkname, Job(uuid="u", testcase=testcase)) == expected
 
 
 class TestResultBodies:
@@ -114,7 +114,7 @@ class TestResultBodies:
         keys = [b["data"][REPORT_KEY] for b in first]
         assert keys == [b["data"][REPORT_KEY] for b in again]  # URLs do not change the key
         assert len(set(keys)) == 2
-        other_job = result_bodies(verdicts, Job(uuid="other", taskname="dist.rpmlint"), no_log)
+        other_job = result_bodies(verdicts, Job(uuid="other", testcase="dist.rpmlint"), no_log)
         assert not set(keys) & {b["data"][REPORT_KEY] for b in other_job}
 
     def test_assert_long_note_truncated(self) -> None:
