@@ -34,7 +34,8 @@ class JobPropertiesError(ValueError):
 
 
 def job_from_properties(props: dict[str, Any]) -> dict[str, str]:
-    """The Job dict ``{item, item_type, taskname, arch, uuid}`` of a build.
+    """The Job dict ``{item, item_type, taskname, arch, uuid}`` of a build (``taskname``: the
+    check, a folder of the checks repository).
 
     Raises:
         JobPropertiesError: naming every bad property.

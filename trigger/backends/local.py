@@ -65,10 +65,10 @@ class LocalBackend(Backend):
         """
         check = str(job["taskname"])
         if problem := check_name_problem(check):
-            raise BackendError(f"{check!r} is not a task name: {problem}")
+            raise BackendError(f"{check!r} is not a check name: {problem}")
         formula = self.checks_dir / check / "runtask.yml"
         if not formula.is_file():
-            raise BackendError(f"task {check!r} is not in {self.checks_dir}")
+            raise BackendError(f"check {check!r} is not in {self.checks_dir}")
         try:
             job_uuid = str(uuidlib.UUID(str(job["uuid"])))
         except ValueError:
