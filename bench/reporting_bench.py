@@ -60,7 +60,7 @@ def fresh_server(folder: Path, name: str) -> tuple[subprocess.Popen[bytes], str]
 
 def time_checkline(tap: Path, root: str, uuid: str) -> float:
     argv = [str(Path(sys.executable).parent / "checkline"), "report", str(tap)]
-    argv += ["--resultsdb", root, "--uuid", uuid, "--taskname", "dist.bench", "--attempts", "1"]
+    argv += ["--resultsdb", root, "--uuid", uuid, "--testcase", "dist.bench", "--attempts", "1"]
     started = time.perf_counter()
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started

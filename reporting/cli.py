@@ -56,20 +56,32 @@ def _print_summary(summary: ReportSummary) -> None:
 )
 @click.option("--uuid", help="The job's uuid, when the run's execution.json does not say.")
 @click.option(
+    "--run-dir",
     "--artifacts-dir",
+    "rundir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="The run's directory ARTIFACTS/<uuid> (default: the folder of RESULTS when it holds "
-    "execution.json).",
+    help="The run directory, <artifacts root>/<uuid> (default: the folder of RESULTS when it "
+    "holds execution.json). --artifacts-dir is its older name.",
 )
 @click.option(
     "--artifacts-url",
     envvar="CHECKLINE_ARTIFACTS_URL",
-    help="Where ARTIFACTS is served; log URLs are BASE/<uuid>/<file>. "
+    help="Where the artifacts root is served; log URLs are BASE/<uuid>/<file>. "
     "Env: CHECKLINE_ARTIFACTS_URL.",
 )
 @click.option("--job-url", help="The job's page (the Buildbot build): the group's ref_url.")
 @click.option(
-    "--taskname", help="The formula's testcase, e.g. dist.rpmlint, when execution.json is missing."
+    "--testcase",
+    "testcases",
+    multiple=True,
+    help="The job's testcase, the formula's namespace.name (dist.rpmlint), when execution.json "
+    "is missing. With --queued/--running: a testcase the job will produce (repeatable; "
+    "default: the job's testcase).",
+)
+@click.option(
+    "--taskname",
+    deprecated="Use --testcase.",
+    help="Older name of --testcase: the job's testcase, when execution.json is missing.",
 )
 @click.option("-i", "--item", help="The item, when execution.json is missing.")
 @click.option("-t", "--type", "item_type", help="The item's type, when execution.json is missing.")
@@ -78,7 +90,7 @@ def _print_summary(summary: ReportSummary) -> None:
     "--spool",
     type=click.Path(file_okay=False, path_type=Path),
     help="Where results that cannot be posted wait (default: $CHECKLINE_REPORT_SPOOL, else "
-    ".report-spool beside the run's directory).",
+    ".report-spool beside the run directory, in its artifacts root).",
 )
 @click.option(
     "--flush-spool",
@@ -91,14 +103,11 @@ def _print_summary(summary: ReportSummary) -> None:
     envvar="CHECKLINE_RESULTSDB_TOKEN",
     help="ResultsDB write token. Env: CHECKLINE_RESULTSDB_TOKEN.",
 )
-@click.option("--queued", "status", flag_value="QUEUED", help="Post QUEUED for the job's tests.")
-@click.option("--running", "status", flag_value="RUNNING", help="Post RUNNING for the job's tests.")
 @click.option(
-    "--testcase",
-    "testcases",
-    multiple=True,
-    help="With --queued/--running: a testcase the job will produce (repeatable; default: the "
-    "taskname).",
+    "--queued", "status", flag_value="QUEUED", help="Post QUEUED for the job's testcases."
+)
+@click.option(
+    "--running", "status", flag_value="RUNNING", help="Post RUNNING for the job's testcases."
 )
 @click.option(
     "--attempts",
@@ -112,13 +121,14 @@ def _print_summary(summary: ReportSummary) -> None:
 def report_command(
     results: Path | None,
     resultsdb: str | None,
-    artifacts_dir: Path | None,
+    rundir: Path | None,
     artifacts_url: str | None,
     spool: Path | None,
     flush_dir: Path | None,
     token: str | None,
     status: str | None,
     testcases: tuple[str, ...],
+    taskname: str | None,
     attempts: int,
     timeout: float,
     debug: bool,
@@ -148,17 +158,29 @@ def report_command(
         raise click.UsageError("--resultsdb is required (or CHECKLINE_RESULTSDB_URL)")
     if results is None and status is None:
         raise click.UsageError("give RESULTS, or --queued/--running, or --flush-spool DIR")
-    if artifacts_dir is None and results is not None:
+    if status is None and len(testcases) > 1:
+        raise click.UsageError(
+            "--testcase names the job's one testcase when reporting RESULTS: give it once "
+            "(several are for --queued/--running)"
+        )
+    if rundir is None and results is not None:
         if (results.parent / EXECUTION_FILE).is_file():
-            artifacts_dir = results.parent
+            rundir = results.parent
     target = Target(
         resultsdb,
         token=secret,
-        spool=spool or default_spool(artifacts_dir),
+        spool=spool or default_spool(rundir),
         policy=policy,
         timeout=timeout,
     )
-    common: dict[str, Any] = {"rundir": artifacts_dir, "artifacts_url": artifacts_url, **job}
+    # The job's testcase when execution.json does not say: --testcase when it names one.
+    testcase = taskname or (testcases[0] if len(testcases) == 1 else None)
+    common: dict[str, Any] = {
+        "rundir": rundir,
+        "artifacts_url": artifacts_url,
+        "testcase": testcase,
+        **job,
+    }
     try:
         if status is not None:
             summary = report_status(status, list(testcases), target, **common)

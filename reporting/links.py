@@ -1,10 +1,10 @@
 """Log URLs of a job's results: ``BASE/<uuid>/<artifact>``, else the run's main log.
 
 The task author never computes a URL (a Taskotron wish; docs/architecture.md): a verdict names, at
-most, a file of its run (``artifact``, relative to the run's directory ``ARTIFACTS/<uuid>``),
+most, a file of its run (``artifact``, relative to the run directory ``<artifacts root>/<uuid>``),
 and reporting links it when the file is really there. The artifact path comes from TAP text,
-which is untrusted: a path that leaves the run's directory (``../``, absolute, a symlink out)
-is refused, recorded as a problem, and the result links the main log instead.
+which is untrusted: a path that leaves the run directory (``../``, absolute, a symlink out) is
+refused, recorded as a problem, and the result links the main log instead.
 """
 
 from __future__ import annotations

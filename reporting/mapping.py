@@ -1,10 +1,10 @@
 """Verdicts of one job to ResultsDB v2.0 result bodies: pure functions over plain dicts.
 
-Consumes the verdict dicts of ``.parse`` and a :class:`Job`; produces the bodies of
+Consumes the verdict dicts of ``.parse`` and a :class:`ReportedRun`; produces the bodies of
 ``POST /api/v2.0/results`` (the *ResultsDB result* of docs/architecture.md):
 
 * one group per job: ``uuid`` = the job's uuid, ``ref_url`` = the job's page (the Buildbot
-  build), ``description`` = taskname and item;
+  build), ``description`` = testcase and item;
 * testcase = ``checkname``, prefixed by the formula's namespace when it has no dot;
 * note = ``summary``; ``ref_url`` = the log URL (given by the caller, see ``.links``);
 * data = ``item``, ``type``, ``arch`` and every other key of the verdict, lists kept as lists.
@@ -31,7 +31,7 @@ from .verdicts import Problem
 __all__ = [
     "BASE_OUTCOMES",
     "REPORT_KEY",
-    "Job",
+    "ReportedRun",
     "accept_outcomes",
     "crashed_body",
     "group_body",
@@ -62,11 +62,12 @@ MAX_NOTE = 4000
 
 
 @dataclass(frozen=True)
-class Job:
-    """What reporting knows about the job whose verdicts it reports."""
+class ReportedRun:
+    """The run whose verdicts are reported, as reporting knows it (not the trigger's Job
+    contract: it carries the testcase, not the check, and the job's page)."""
 
     uuid: str
-    taskname: str = ""
+    testcase: str = ""  #: the formula's ``namespace.name`` (``dist.rpmlint``)
     item: str = ""
     item_type: str = ""
     arch: str = ""
@@ -74,21 +75,21 @@ class Job:
 
     @property
     def namespace(self) -> str:
-        """``dist`` for ``dist.rpmlint``; empty for a taskname without a dot."""
-        return self.taskname.rpartition(".")[0]
+        """``dist`` for ``dist.rpmlint``; empty for a testcase without a dot."""
+        return self.testcase.rpartition(".")[0]
 
 
-def testcase_name(checkname: str, job: Job) -> str:
+def testcase_name(checkname: str, job: ReportedRun) -> str:
     """The testcase of a verdict: its ``checkname`` in the formula's namespace."""
-    name = checkname or job.taskname.rpartition(".")[2] or "unnamed"
+    name = checkname or job.testcase.rpartition(".")[2] or "unnamed"
     if "." in name or not job.namespace:
         return name
     return f"{job.namespace}.{name}"
 
 
-def group_body(job: Job) -> dict[str, Any]:
+def group_body(job: ReportedRun) -> dict[str, Any]:
     """The job's group, as it appears in each result's ``groups``."""
-    description = " ".join(part for part in (job.taskname, job.item) if part)
+    description = " ".join(part for part in (job.testcase, job.item) if part)
     group: dict[str, Any] = {"uuid": job.uuid, "description": description or job.uuid}
     if job.job_url:
         group["ref_url"] = job.job_url
@@ -120,7 +121,7 @@ def key_of(body: dict[str, Any]) -> str:
     return str(body["data"][REPORT_KEY])
 
 
-def report_key(job: Job, index: int, body: dict[str, Any]) -> str:
+def report_key(job: ReportedRun, index: int, body: dict[str, Any]) -> str:
     """A digest naming one verdict of one job: its uuid, position, testcase and outcome.
 
     Not the rest of the body: reporting the same run again with other log URLs (or a job page
@@ -130,14 +131,14 @@ def report_key(job: Job, index: int, body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
-def _with_key(job: Job, index: int, body: dict[str, Any]) -> dict[str, Any]:
+def _with_key(job: ReportedRun, index: int, body: dict[str, Any]) -> dict[str, Any]:
     body["data"][REPORT_KEY] = report_key(job, index, body)
     return body
 
 
 def result_bodies(
     verdicts: Iterable[Verdict],
-    job: Job,
+    job: ReportedRun,
     log_url: Callable[[Verdict], str | None],
 ) -> list[dict[str, Any]]:
     """One result body per verdict, in order.
@@ -167,13 +168,13 @@ def result_bodies(
     return bodies
 
 
-def _job_data(job: Job) -> dict[str, Any]:
+def _job_data(job: ReportedRun) -> dict[str, Any]:
     pairs = (("item", job.item), ("type", job.item_type), ("arch", job.arch))
     return {key: value for key, value in pairs if value}
 
 
 def crashed_body(
-    job: Job, problems: list[Problem], what: str, log_url: str | None, index: int
+    job: ReportedRun, problems: list[Problem], what: str, log_url: str | None, index: int
 ) -> dict[str, Any]:
     """The CRASHED result that says a job's results could not (all) be read.
 
@@ -199,7 +200,7 @@ def crashed_body(
 
 
 def status_bodies(
-    job: Job, testcases: Iterable[str], outcome: str, log_url: str | None = None
+    job: ReportedRun, testcases: Iterable[str], outcome: str, log_url: str | None = None
 ) -> list[dict[str, Any]]:
     """Early-status results (QUEUED when a job is scheduled, RUNNING when it starts) for the
     testcases the job will produce; its final results replace them as the latest."""
@@ -208,7 +209,7 @@ def status_bodies(
         body: dict[str, Any] = {
             "testcase": {"name": testcase_name(name, job)},
             "outcome": outcome,
-            "note": f"{outcome.lower()}: {job.taskname or name}",
+            "note": f"{outcome.lower()}: {job.testcase or name}",
             "groups": [group_body(job)],
             "data": _job_data(job),
         }

@@ -24,7 +24,7 @@ from checkline.secrets import Secret
 from .client import ResultsDBClient
 from .deliver import DeliveryFailed, deliver
 from .links import LogLinks
-from .mapping import Job, crashed_body, result_bodies, status_bodies
+from .mapping import ReportedRun, crashed_body, result_bodies, status_bodies
 from .parse import parse_results
 from .spool import FlushSummary, Spool, SpooledReport
 from .verdicts import Problem
@@ -42,7 +42,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The runner's record of a run, in its directory (see the runner's README section).
+#: Where results that cannot be posted wait, unless the caller says (see ``default_spool``).
 SPOOL_ENV = "CHECKLINE_REPORT_SPOOL"
 
 
@@ -66,7 +66,7 @@ class Target:
 
 @dataclass
 class ReportSummary:
-    job: Job
+    job: ReportedRun
     results: int = 0
     posted: int = 0
     already: int = 0
@@ -79,8 +79,8 @@ class ReportSummary:
 
 
 def default_spool(rundir: Path | None) -> Path:
-    """``$CHECKLINE_REPORT_SPOOL``, else ``.report-spool`` beside the run's directory (shared
-    by every run under the same artifacts root, so a later report flushes it), else
+    """``$CHECKLINE_REPORT_SPOOL``, else ``.report-spool`` beside the run directory, in its
+    artifacts root (shared by every run there, so a later report flushes it), else
     ``.checkline/report-spool``."""
     if os.environ.get(SPOOL_ENV):
         return Path(os.environ[SPOOL_ENV])
@@ -89,12 +89,13 @@ def default_spool(rundir: Path | None) -> Path:
     return Path(".checkline") / "report-spool"
 
 
-def job_from_run(rundir: Path | None, **given: str | None) -> Job:
-    """The job, from the run's ``execution.json`` (uuid, taskname, item, item_type, arch) and,
-    for what it does not say (a run that never started), the options ``given``.
+def job_from_run(rundir: Path | None, **given: str | None) -> ReportedRun:
+    """The job, from the run directory's ``execution.json`` (uuid, testcase, item, item_type,
+    arch) and, for what it does not say (a run that never started), the options ``given``.
 
-    The record wins: its taskname is the formula's own (``dist.rpmlint``), where a scheduler
-    knows only the check's folder (``rpmlint``).
+    The record wins: its testcase is the formula's own ``namespace.name`` (``dist.rpmlint``),
+    where a scheduler knows only the check's folder (``rpmlint``). A run recorded before the
+    runner said ``testcase`` has it as ``taskname``.
 
     Raises:
         ReportError: no uuid in either.
@@ -108,16 +109,17 @@ def job_from_run(rundir: Path | None, **given: str | None) -> Job:
         else:
             recorded = loaded if isinstance(loaded, dict) else {}
 
+    if "testcase" not in recorded and "taskname" in recorded:  # an older runner's record
+        recorded["testcase"] = recorded["taskname"]
+
     def field_(name: str) -> str:
         return str(recorded.get(name) or given.get(name) or "")
 
     if not field_("uuid"):
-        raise ReportError(
-            "no job uuid: give --uuid, or --artifacts-dir with the run's execution.json"
-        )
-    return Job(
+        raise ReportError("no job uuid: give --uuid, or --run-dir with the run's execution.json")
+    return ReportedRun(
         uuid=field_("uuid"),
-        taskname=field_("taskname"),
+        testcase=field_("testcase"),
         item=field_("item"),
         item_type=field_("item_type"),
         arch=field_("arch"),
@@ -137,7 +139,7 @@ def _read(results: Path | None) -> tuple[str | None, Problem | None]:
 
 
 def build_bodies(
-    text: str | None, job: Job, links: LogLinks, source: str
+    text: str | None, job: ReportedRun, links: LogLinks, source: str
 ) -> tuple[list[dict[str, Any]], list[Problem]]:
     """The result bodies of a results text, and the problems that made a CRASHED result."""
     problems: list[Problem] = []
@@ -156,7 +158,7 @@ def build_bodies(
 
 
 def _send(
-    target: Target, job: Job, bodies: list[dict[str, Any]], summary: ReportSummary
+    target: Target, job: ReportedRun, bodies: list[dict[str, Any]], summary: ReportSummary
 ) -> ReportSummary:
     """Deliver, spool what fails, then flush what earlier reports spooled."""
     summary.results = len(bodies)
@@ -201,10 +203,12 @@ def report_results(
         results: ``results.tap`` (or a ResultYAML file); None or missing gives a CRASHED result.
         unavailable: why the run's results cannot be read (its artifacts never reached this
             machine, say): the job is reported CRASHED with this in the note, nothing read.
-        rundir: the run's directory ``ARTIFACTS/<uuid>`` (artifacts, ``execution.json``).
-        artifacts_url: where ``ARTIFACTS`` is served; log URLs are ``BASE/<uuid>/<path>``.
-        job: ``uuid``, ``taskname``, ``item``, ``item_type``, ``arch``, ``job_url`` overriding
-            what ``execution.json`` says.
+        rundir: the run directory ``<artifacts root>/<uuid>`` (``execution.json``, logs,
+            ``task_output/``).
+        artifacts_url: where the artifacts root is served; log URLs are
+            ``BASE/<uuid>/<path>``.
+        job: ``uuid``, ``testcase``, ``item``, ``item_type``, ``arch`` filling in what
+            ``execution.json`` does not say; ``job_url``.
 
     Raises:
         ReportError: no uuid.
@@ -237,11 +241,11 @@ def report_status(
     **job: str | None,
 ) -> ReportSummary:
     """Post early status (``QUEUED`` when scheduled, ``RUNNING`` when started) for the
-    testcases the job will produce; by default its formula's own testcase (``taskname``)."""
+    testcases the job will produce; by default its formula's own testcase."""
     the_job = job_from_run(rundir, **job)
-    names = testcases or [the_job.taskname]
+    names = testcases or [the_job.testcase]
     if not any(names):
-        raise ReportError("no testcase: give --testcase or --taskname")
+        raise ReportError("no testcase: give --testcase")
     log_url = LogLinks(the_job.uuid, artifacts_url, None).url("") if artifacts_url else None
     bodies = status_bodies(the_job, names, outcome, log_url=the_job.job_url or log_url)
     return _send(target, the_job, bodies, ReportSummary(the_job))

@@ -63,9 +63,9 @@ def _tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def _make_rundir(artifacts: Path, run_uuid: str) -> Path:
-    rundir = artifacts / run_uuid
-    artifacts.mkdir(parents=True, exist_ok=True)
+def _make_rundir(artifacts_root: Path, run_uuid: str) -> Path:
+    rundir = artifacts_root / run_uuid
+    artifacts_root.mkdir(parents=True, exist_ok=True)
     try:
         rundir.mkdir()
     except FileExistsError:
@@ -133,7 +133,7 @@ def run_job(
     }
     verdicts: list[Verdict] = []
     checkname = formula_path.parent.name or "task"
-    taskname = checkname
+    testcase = checkname
     execution = Execution()
     try:
         log.info(
@@ -145,7 +145,7 @@ def run_job(
             log.error("%s", err)
             execution = Execution(RunStatus.JOB_ERROR, str(err), ExitCode.JOB_ERROR)
         else:
-            checkname, taskname = plan.name, plan.taskname
+            checkname, testcase = plan.name, plan.testcase
             if plan.environment:
                 log.info(
                     "environment %s: not installed by the local runner", dict(plan.environment)
@@ -175,7 +175,7 @@ def run_job(
 
             ctx = RunContext(
                 run=run,
-                taskname=taskname,
+                testcase=testcase,
                 checkname=checkname,
                 taskdir=plan.taskdir,
                 workdir=workdir,
@@ -212,7 +212,7 @@ def run_job(
             "item_type": run.item_type,
             "arch": run.arch,
             "jobid": run.jobid,
-            "taskname": taskname,
+            "testcase": testcase,
             "formula": str(formula_path),
             "exit_code": int(execution.exit_code),
             "message": execution.message,

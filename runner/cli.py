@@ -2,7 +2,8 @@
 
 Exit codes (``checkline.contracts.ExitCode``): 0 the task ran to its end (whatever its
 verdicts), 100 an ``exitcode`` directive said a verdict failed, 2 an execution error (a
-directive failed, a timeout, a cancel), 3 a job error (bad formula, bad input, bad flags).
+directive failed, a timeout, a cancel), 3 a job error (bad formula, bad input, bad flags, or
+an item that names nothing, found while running: ``ItemNotFound``).
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def _run_options(function: Callable[..., Any]) -> Callable[..., Any]:
             default="artifacts",
             show_default=True,
             type=click.Path(file_okay=False, path_type=Path),
-            help="Artifacts root; the run writes ARTIFACTS/<uuid>/. Env: CHECKLINE_ARTIFACTS.",
+            help="The artifacts root: the run writes its run directory ARTIFACTS/<uuid>/ "
+            "there. Env: CHECKLINE_ARTIFACTS.",
         ),
         click.option(
             "--input",
@@ -69,7 +71,8 @@ def _run_options(function: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--artifacts-url",
-            help="With --resultsdb: where ARTIFACTS is served, for the results' log URLs.",
+            help="With --resultsdb: where the artifacts root is served, for the results' log "
+            "URLs (BASE/<uuid>/<file>).",
         ),
         click.option("--keep-workdir", is_flag=True, help="Keep the temporary working directory."),
         click.option("-d", "--debug", is_flag=True, help="Log debug messages to stderr too."),

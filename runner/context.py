@@ -24,12 +24,12 @@ class RunContext:
     """A run's facts, plus the current action's log file and timeout."""
 
     run: RunInput
-    taskname: str
-    checkname: str
-    taskdir: Path
-    workdir: Path
-    artifactsdir: Path
-    rundir: Path
+    testcase: str  #: the formula's ``namespace.name`` (ResultsDB's testcase)
+    checkname: str  #: a verdict's default ``checkname``: the formula's ``name``
+    taskdir: Path  #: the check's folder, holding ``runtask.yml`` (``${taskdir}``)
+    workdir: Path  #: the temporary working directory (``${workdir}``)
+    artifactsdir: Path  #: the task output, ``<run directory>/task_output`` (``${artifactsdir}``)
+    rundir: Path  #: the run directory, ``<artifacts root>/<uuid>``
     log: logging.Logger
     cancel: CancelToken = field(default_factory=CancelToken)
     action_log: Path | None = None

@@ -68,8 +68,8 @@ class Plan:
         return self.source.parent
 
     @property
-    def taskname(self) -> str:
-        """``namespace.name`` (Taskotron's testcase name), or the name without a namespace."""
+    def testcase(self) -> str:
+        """``namespace.name`` (ResultsDB's testcase), or the name without a namespace."""
         return f"{self.namespace}.{self.name}" if self.namespace else self.name
 
 

@@ -56,6 +56,8 @@ class RunInput:
         Raises:
             InputError: naming every bad field at once.
         """
+        # A Job dict may come as it is: its taskname (the check) is tolerated, the formula
+        # says which check runs.
         unknown = sorted(set(data) - set(_KEYS) - {"formula", "taskname"})
         problems = [f"unknown key {key!r} (valid: {', '.join(_KEYS)})" for key in unknown]
         values: dict[str, str | None] = {}

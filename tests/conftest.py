@@ -18,8 +18,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--integration",
         action="store_true",
-        help="also run tests/integration: they start real services (ResultsDB server, "
-        "PostgreSQL databases). `make test` passes it.",
+        help="also run tests/integration (collected and skipped without it): they start real "
+        "parts on 127.0.0.1 (ResultsDB servers on SQLite and PostgreSQL, RabbitMQ, Buildbot "
+        "masters and workers, the Koji, Bodhi and dist-git stand-ins, Chromium, the whole "
+        "pipeline) and need `make services`. `make test` passes it.",
     )
 
 

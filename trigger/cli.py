@@ -289,7 +289,15 @@ def replay(
 @_common
 @click.option("-i", "--item", required=True, help="The item, e.g. xchat-0.5-1.fc20.")
 @click.option("-t", "--type", "item_type", required=True, help="Its type, e.g. koji_build.")
-@click.option("--task", "tasks", required=True, multiple=True, help="Task name (repeatable).")
+@click.option(
+    "--check",
+    "--task",
+    "checks",
+    required=True,
+    multiple=True,
+    help="The check to run: a folder of the checks repository (repeatable; --task is its "
+    "older name).",
+)
 @click.option(
     "-a", "--arch", "arches", multiple=True, help="Arch (repeatable; default: valid_arches)."
 )
@@ -301,17 +309,17 @@ def schedule(
     backend: str | None,
     item: str,
     item_type: str,
-    tasks: tuple[str, ...],
+    checks: tuple[str, ...],
     arches: tuple[str, ...],
     force: bool,
 ) -> None:
     """Record (and submit) jobs by hand, without a message."""
     from checkline.contracts import arch_problem, item_problem, item_type_problem
 
-    from .rules import check_task, job_arches
+    from .rules import check_problem, job_arches
 
     settings = _settings(config, rules, db, backend)
-    problems = [p for task in tasks if (p := check_task(task, settings.checks_dir))]
+    problems = [p for check in checks if (p := check_problem(check, settings.checks_dir))]
     # The names the master and the runner check: a job they would refuse is never recorded.
     problems += [p for arch in arches if (p := arch_problem(arch))]
     problems += [p for p in (item_problem(item), item_type_problem(item_type)) if p]
@@ -321,8 +329,8 @@ def schedule(
     trigger = _trigger(settings)
     try:
         jobs = [
-            {"item": item, "item_type": item_type, "taskname": task, "arch": arch}
-            for task in tasks
+            {"item": item, "item_type": item_type, "taskname": check, "arch": arch}
+            for check in checks
             for arch in wanted
         ]
         outcome = trigger.ledger.record(None, jobs, force=force)
@@ -428,7 +436,7 @@ def show_job(
 def rerun_job(
     config: str | None, rules: str | None, db: str | None, backend: str | None, job_uuid: str
 ) -> None:
-    """A new job with the same item, type, task and arch (a fresh uuid), whatever the window."""
+    """A new job with the same item, type, check and arch (a fresh uuid), whatever the window."""
     trigger = _trigger(_settings(config, rules, db, backend))
     try:
         old = trigger.ledger.get(job_uuid)

@@ -2,7 +2,7 @@
 
 - :class:`MalformedMessage`: a message no adapter can read. Permanent: the consumer logs it
   with its id and drops it (redelivering it would fail the same way).
-- :class:`RulesError`: a rules file that cannot be used (bad YAML, an unknown operator, a task
+- :class:`RulesError`: a rules file that cannot be used (bad YAML, an unknown operator, a check
   missing from the checks repo). A job error (docs/architecture.md): raised when the rules load,
   naming the file and the rule, before any message is read.
 - :class:`LedgerUnavailable` (the database is locked or unreachable) and

@@ -74,7 +74,7 @@ class JobStatus(enum.StrEnum):
 
 
 metadata = MetaData()
-# Text, not String(n), for every value that comes from a message or a user (item, type, task,
+# Text, not String(n), for every value that comes from a message or a user (item, type, check,
 # arch, message id): PostgreSQL would refuse a longer value, and a refused message would be
 # retried and then dropped instead of recorded.
 jobs = Table(
@@ -200,7 +200,7 @@ class Ledger:
 
     Args:
         url: SQLAlchemy URL (``sqlite:///trigger.sqlite``, ``postgresql+psycopg://...``).
-        dedup_window: seconds during which the same (task, item, type, arch) is not created
+        dedup_window: seconds during which the same (check, item, type, arch) is not created
             again; 0 turns it off.
         busy_timeout: SQLite: seconds to wait for another writer before giving up (then
             :class:`LedgerUnavailable`).
@@ -244,7 +244,7 @@ class Ledger:
         """Record ``new_jobs`` (dicts with item, item_type, taskname, arch) in one transaction.
 
         Each created job gets a fresh ``uuid`` and status SCHEDULED. A ``msg_id`` already
-        recorded creates nothing. A job whose (task, item, type, arch) was created less than
+        recorded creates nothing. A job whose (check, item, type, arch) was created less than
         ``dedup_window`` ago is a duplicate unless ``force``.
 
         Raises:

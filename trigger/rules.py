@@ -4,16 +4,18 @@
 
     - when: {item_type: koji_build, tag: {$regex: '^f[0-9]+-updates-testing-pending$'}}
       do:
-        - tasks: [rpmlint, nvr-sanity]          # one job per task and arch
+        - tasks: [rpmlint, nvr-sanity]          # checks: one job per check and arch
           arches: [x86_64, aarch64]             # default: the configured valid_arches
         - tasks: [dummy]
           arches: [noarch]                      # noarch: one run for all arches
 
 ``when`` is a query (see :mod:`.query`): ``$eq $ne $in $nin $regex $exists $not $and
-$or``, with ``${field}`` placeholders filled from the Event as data. ``arches`` may hold
-placeholders too (``["${arch}"]``); task names may not, so that every task a rule names can be
-checked to exist in the checks repo (``<checks_dir>/<task>/runtask.yml``) when the rules load.
-Every problem in a file is reported at once, each naming the file and the rule.
+$or``, with ``${field}`` placeholders filled from the Event as data. A ``do`` entry is a
+:class:`RuleAction`: ``tasks`` names checks (folders of the checks repo; the key keeps
+Taskotron's name, as the Job's ``taskname`` does) and ``arches`` may hold placeholders too
+(``["${arch}"]``). Check names may not, so that every check a rule names can be checked to
+exist (``<checks_dir>/<check>/runtask.yml``) when the rules load. Every problem in a file is
+reported at once, each naming the file and the rule.
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ from .query import Node, Unresolved, compile_query, has_placeholder, substitute
 
 __all__ = [
     "NOARCH",
-    "Action",
     "Rule",
+    "RuleAction",
     "RuleSet",
-    "check_task",
+    "check_problem",
     "job_arches",
     "load_rules",
     "parse_rules",
@@ -43,8 +45,11 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Action:
-    tasks: tuple[str, ...]
+class RuleAction:
+    """One entry of a rule's ``do``: run these checks on these arches. (Not the runner's
+    ``Action``, a step of a formula.)"""
+
+    checks: tuple[str, ...]  #: folders of the checks repo (the YAML key ``tasks``)
     arches: tuple[str, ...] | None  # None: the configured valid_arches
 
 
@@ -53,7 +58,7 @@ class Rule:
     index: int
     when: Any
     query: Node
-    actions: tuple[Action, ...]
+    actions: tuple[RuleAction, ...]
     #: item types this rule can match, when its query pins ``item_type``; None: any.
     item_types: frozenset[str] | None = None
 
@@ -97,7 +102,7 @@ class RuleSet:
         return frozenset(self._by_type)
 
     def jobs_for(self, event: Event) -> list[JobRequest]:
-        """The Jobs ``event`` asks for, in rule order, each (task, arch) once."""
+        """The Jobs ``event`` asks for, in rule order, each (check, arch) once."""
         jobs: dict[tuple[str, str], JobRequest] = {}
         for rule in self.candidates(event):
             if rule.query.match(event):
@@ -118,19 +123,19 @@ class RuleSet:
         jobs: list[JobRequest] = []
         for action in rule.actions:
             arches = self._arches(action, event)
-            for task in action.tasks:
+            for check in action.checks:
                 for arch in arches:
                     jobs.append(
                         {
                             "item": event["item"],
                             "item_type": event["item_type"],
-                            "taskname": task,
+                            "taskname": check,
                             "arch": arch,
                         }
                     )
         return jobs
 
-    def _arches(self, action: Action, event: Event) -> list[str]:
+    def _arches(self, action: RuleAction, event: Event) -> list[str]:
         if action.arches is None:
             arches: list[str] = list(self.valid_arches)
         else:
@@ -178,30 +183,30 @@ def _string_list(value: Any, what: str, where: str, errors: list[str]) -> tuple[
     return tuple(value)
 
 
-def check_task(task: str, checks_dir: Path) -> str | None:
-    """Why ``task`` cannot run from ``checks_dir``, or None when it can."""
-    if problem := check_name_problem(task):
-        return f"task {task!r} is not a valid task name: {problem} (no placeholders, no paths)"
-    if not (checks_dir / task / "runtask.yml").is_file():
+def check_problem(check: str, checks_dir: Path) -> str | None:
+    """Why the check ``check`` cannot run from ``checks_dir``, or None when it can."""
+    if problem := check_name_problem(check):
+        return f"{problem} (no placeholders, no paths)"
+    if not (checks_dir / check / "runtask.yml").is_file():
         known = sorted(p.parent.name for p in checks_dir.glob("*/runtask.yml"))
         return (
-            f"task {task!r} is not in the checks repo "
-            f"({checks_dir / task / 'runtask.yml'} does not exist); "
-            f"known tasks: {', '.join(known) or 'none'}"
+            f"check {check!r} is not in the checks repo "
+            f"({checks_dir / check / 'runtask.yml'} does not exist); "
+            f"known checks: {', '.join(known) or 'none'}"
         )
     return None
 
 
-def _action(spec: Any, where: str, checks_dir: Path, errors: list[str]) -> Action | None:
+def _action(spec: Any, where: str, checks_dir: Path, errors: list[str]) -> RuleAction | None:
     if not isinstance(spec, Mapping):
         errors.append(f"{where}: an action must be a mapping with 'tasks', got {spec!r}")
         return None
     unknown = sorted(set(spec) - {"tasks", "arches"})
     if unknown:
         errors.append(f"{where}: unknown key(s) {', '.join(unknown)}; valid: tasks, arches")
-    tasks = _string_list(spec.get("tasks"), "tasks", where, errors)
-    for task in tasks:
-        problem = check_task(task, checks_dir)
+    checks = _string_list(spec.get("tasks"), "tasks", where, errors)
+    for check in checks:
+        problem = check_problem(check, checks_dir)
         if problem:
             errors.append(f"{where}: {problem}")
     arches = None
@@ -210,7 +215,7 @@ def _action(spec: Any, where: str, checks_dir: Path, errors: list[str]) -> Actio
         for arch in arches:
             if not has_placeholder(arch) and (problem := arch_problem(arch)):
                 errors.append(f"{where}: {arch!r} is not a valid arch name: {problem}")
-    return Action(tasks, arches)
+    return RuleAction(checks, arches)
 
 
 def parse_rules(data: Any, source: str, checks_dir: Path, valid_arches: Sequence[str]) -> RuleSet:

@@ -23,6 +23,9 @@ __all__ = ["FORCE_SCHEDULER", "buildmaster_config", "patch_log_download_hang"]
 
 #: The ForceScheduler the trigger's buildbot backend calls (``/api/v2/forceschedulers/<name>``).
 FORCE_SCHEDULER = "checkline"
+#: The force form's labels, where a property's name says too little (the names stay the Job's
+#: keys, Taskotron's: ``taskname`` is the check).
+FORCE_LABELS = {"taskname": "taskname (the check: a folder of the checks repository)"}
 
 
 def patch_log_download_hang() -> None:
@@ -101,7 +104,10 @@ def buildmaster_config(settings: MasterSettings) -> dict[str, Any]:
         name=FORCE_SCHEDULER,
         builderNames=arches,
         reason=util.StringParameter(name="reason", default="checkline job", size=80),
-        properties=[util.StringParameter(name=name, default="") for name in JOB_PROPERTIES],
+        properties=[
+            util.StringParameter(name=name, label=FORCE_LABELS.get(name), default="")
+            for name in JOB_PROPERTIES
+        ],
     )
     return {
         "title": "Checkline",

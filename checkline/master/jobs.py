@@ -34,8 +34,9 @@ class JobPropertiesError(ValueError):
 
 
 def job_from_properties(props: Mapping[str, object]) -> Job:
-    """The Job dict ``{item, item_type, taskname, arch, uuid}`` of a build (its properties
-    come from a bus message: anything may be in them).
+    """The Job dict ``{item, item_type, taskname, arch, uuid}`` of a build (``taskname``: the
+    check, a folder of the checks repository; the properties come from a bus message: anything
+    may be in them).
 
     Raises:
         JobPropertiesError: naming every bad property.

@@ -117,7 +117,9 @@ def report_run(
             artifacts_url=settings.artifacts_url if uploaded else None,
             unavailable=reason,
             job_url=job_url,
-            **{name: props.get(name) for name in ("uuid", "taskname", "item", "item_type", "arch")},
+            # A run that recorded nothing (not uploaded) is known by its check's folder only.
+            testcase=props.get("taskname"),
+            **{name: props.get(name) for name in ("uuid", "item", "item_type", "arch")},
         )
     except PermanentError as err:
         return ReportOutcome(FAILURE, "refused", f"ResultsDB refused the results: {err}\n")

@@ -34,7 +34,7 @@ from checkline.runner.job import RunInput
 from checkline.trigger.backends.buildbot import RUNNER_CRASHED
 from checkline.trigger.backends.local import LocalBackend
 from checkline.trigger.errors import BackendError, RulesError
-from checkline.trigger.rules import check_task, parse_rules
+from checkline.trigger.rules import check_problem, parse_rules
 
 GOOD = {"item": "xchat-0.5-1.fc20", "item_type": "koji_build", "taskname": "dummy",
         "arch": "x86_64", "uuid": str(uuid.uuid4())}  # fmt: skip
@@ -83,10 +83,10 @@ def rules_take_arch(arch: str, checks_dir: Path) -> bool:
 
 
 def schedule_takes(tmp_path: Path, **options: str) -> bool:
-    values = {"item": GOOD["item"], "type": GOOD["item_type"], "task": "dummy",
+    values = {"item": GOOD["item"], "type": GOOD["item_type"], "check": "dummy",
               "arch": "x86_64", **options}  # fmt: skip
     args = ["trigger", "schedule", "--db", f"sqlite:///{tmp_path / 'ledger.sqlite'}",
-            "-i", values["item"], "-t", values["type"], "--task", values["task"],
+            "-i", values["item"], "-t", values["type"], "--check", values["check"],
             "-a", values["arch"]]  # fmt: skip
     done = CliRunner().invoke(main, args)
     assert done.exit_code in (0, 2), done.output  # accepted, or a usage error naming it
@@ -117,7 +117,7 @@ def test_check_name_same_answer_everywhere(
             return "is not in" in str(err)  # the name passed; no such folder
         return True
 
-    trigger = check_task(check, checks_dir)
+    trigger = check_problem(check, checks_dir)
     answers = {
         "trigger": trigger is None or "is not in the checks repo" in trigger,
         "local backend": local_takes(),

@@ -1,7 +1,7 @@
 """The backend interface (after LUCI Deployment Manager's distributors).
 
-``submit(job) -> token`` hands a Job (item, item_type, taskname, arch, uuid) to the
-backend and returns what identifies it there; ``status(token)`` says where it is
+``submit(job) -> token`` hands a Job (item, item_type, taskname: the check, arch, uuid) to
+the backend and returns what identifies it there; ``status(token)`` says where it is
 (a :class:`~trigger.ledger.JobStatus`, or ``None`` when the backend cannot tell);
 ``cancel(token)`` stops it; ``info_url(token)`` is where a person can watch it.
 

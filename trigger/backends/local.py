@@ -1,10 +1,12 @@
-"""The ``local`` backend: runs each job here, as ``checkline run CHECKS/<task> ...``.
+"""The ``local`` backend: runs each job here, as ``checkline run CHECKS/<check>/runtask.yml``.
 
-The runner is a child process started from an argv list (never a shell); the item is passed
-as ``--item=<item>`` so that an item starting with ``-`` stays a value. The task name must be
-a plain name whose ``runtask.yml`` exists in the checks repo, and the uuid a uuid, so message
-data never chooses a path. The token is the job's uuid; the run writes
-``ARTIFACTS/<uuid>/execution.json``, which gives the status even after a restart.
+The runner is a child process started from an argv list (never a shell), built by
+``checkline.runner.invocation.run_argv`` as the Buildbot master's is: the item is passed as
+``--item=<item>`` so that an item starting with ``-`` stays a value. The job's check (its
+``taskname``) must be a plain name whose ``runtask.yml`` exists in the checks repo, and the
+uuid a uuid, so message data never chooses a path. The token is the job's uuid; the run
+writes its run directory ``<artifacts root>/<uuid>/``, whose ``execution.json`` gives the
+status even after a restart.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from checkline.contracts import EXECUTION_FILE, Job, check_name_problem
+from checkline.runner.invocation import run_argv
 
 from ..errors import BackendError, BackendUnavailable
 from ..ledger import JobStatus
@@ -56,28 +59,28 @@ class LocalBackend(Backend):
         """The runner's command line for ``job``.
 
         Raises:
-            BackendError: a task name that is not a plain name of the checks repo, a bad uuid.
+            BackendError: a check (``taskname``) that is not a plain name of the checks repo,
+                a bad uuid.
         """
-        task = str(job["taskname"])
-        if problem := check_name_problem(task):
-            raise BackendError(f"{task!r} is not a task name: {problem}")
-        formula = self.checks_dir / task / "runtask.yml"
+        check = str(job["taskname"])
+        if problem := check_name_problem(check):
+            raise BackendError(f"{check!r} is not a check name: {problem}")
+        formula = self.checks_dir / check / "runtask.yml"
         if not formula.is_file():
-            raise BackendError(f"task {task!r} is not in {self.checks_dir}")
+            raise BackendError(f"check {check!r} is not in {self.checks_dir}")
         try:
             job_uuid = str(uuidlib.UUID(str(job["uuid"])))
         except ValueError:
             raise BackendError(f"{job['uuid']!r} is not a uuid") from None
-        return [
-            *self.command,
-            "run",
+        return run_argv(
+            self.command,
             str(formula),
-            f"--item={job['item']}",
-            f"--type={job['item_type']}",
-            f"--arch={job['arch']}",
-            f"--uuid={job_uuid}",
-            f"--artifacts={self.artifacts_root}",
-        ]
+            item=str(job["item"]),
+            item_type=str(job["item_type"]),
+            arch=str(job["arch"]),
+            uuid=job_uuid,
+            artifacts=str(self.artifacts_root),
+        )
 
     def running(self) -> int:
         return sum(1 for proc in self._procs.values() if proc.poll() is None)

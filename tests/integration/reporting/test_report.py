@@ -95,7 +95,7 @@ def test_assert_every_outcome_unicode_and_multiline(
 ) -> None:
     report = checkline(
         script, "report", fixtures_dir / "tap" / "every-outcome.tap", "--resultsdb", rdb.root,
-        "--uuid", UUID, "--taskname", "dist.rpmlint",
+        "--uuid", UUID, "--testcase", "dist.rpmlint",
     )  # fmt: skip
     assert report.returncode == 0, report.stderr
     stored = [plain(r) for r in results_of(rdb, groups=UUID, _sort="asc:submit_time")]
@@ -120,7 +120,7 @@ def test_assert_every_outcome_unicode_and_multiline(
 def test_assert_skip_todo_and_blank_lines(rdb: Client, fixtures_dir: Path, script: Path) -> None:
     report = checkline(
         script, "report", fixtures_dir / "tap" / "skip-todo.tap", "--resultsdb", rdb.root,
-        "--uuid", UUID, "--taskname", "dist.checks",
+        "--uuid", UUID, "--testcase", "dist.checks",
     )  # fmt: skip
     assert report.returncode == 0, report.stderr
     stored = [plain(r) for r in results_of(rdb, groups=UUID, _sort="asc:submit_time")]
@@ -136,7 +136,7 @@ def test_assert_malformed_tap_gives_crashed_plus_the_good(
 ) -> None:
     report = checkline(
         script, "report", fixtures_dir / "tap" / "malformed.tap", "--resultsdb", rdb.root,
-        "--uuid", UUID, "--taskname", "dist.checks", "-i", "xchat-0.5-1.fc20", "-t", "koji_build",
+        "--uuid", UUID, "--testcase", "dist.checks", "-i", "xchat-0.5-1.fc20", "-t", "koji_build",
     )  # fmt: skip
     assert report.returncode == 0, report.stderr
     assert "malformed results: test 2: YAML block does not parse" in report.stderr
@@ -168,7 +168,7 @@ def test_assert_never_silently_nothing(
         results.write_text(content)
     report = checkline(
         script, "report", results, "--resultsdb", rdb.root, "--uuid", UUID,
-        "--taskname", "dist.dummy", "-i", "foo-1-1", "-t", "koji_build",
+        "--testcase", "dist.dummy", "-i", "foo-1-1", "-t", "koji_build",
     )  # fmt: skip
     assert report.returncode == 0, report.stderr
     [result] = results_of(rdb, groups=UUID)
@@ -198,7 +198,7 @@ def test_assert_refused_artifact_is_reported_and_main_log_linked(
 def test_assert_queued_running_then_final_is_latest(
     rdb: Client, tmp_path: Path, script: Path
 ) -> None:
-    common = ["--resultsdb", rdb.root, "--uuid", UUID, "--taskname", "dist.rpmlint",
+    common = ["--resultsdb", rdb.root, "--uuid", UUID, "--testcase", "dist.rpmlint",
               "-i", "foo-1-1", "-t", "koji_build", "-a", "x86_64"]  # fmt: skip
     for flag in ("--queued", "--running", "--queued"):  # the second QUEUED is the same one
         status = checkline(script, "report", flag, *common)
@@ -255,7 +255,7 @@ def test_assert_postgresql_round_trip(
 ) -> None:
     _proc, server = rdb_factory(postgres_database)
     tap = fixtures_dir / "tap" / "every-outcome.tap"
-    args = ["report", tap, "--resultsdb", server.root, "--uuid", UUID, "--taskname", "dist.rpmlint"]
+    args = ["report", tap, "--resultsdb", server.root, "--uuid", UUID, "--testcase", "dist.rpmlint"]
     assert checkline(script, *args).returncode == 0
     assert checkline(script, *args).returncode == 0  # idempotent on PostgreSQL too
     stored = Client(server).get("/results", {"groups": UUID}).json()["data"]
@@ -298,9 +298,10 @@ def test_assert_taskotron_resultyaml_reports_unchanged(
     )
     report = checkline(
         script, "report", tmp_path / "taskotron.yml", "--resultsdb", rdb.root, "--uuid", UUID,
-        "--taskname", "dist.rpmlint",
+        "--taskname", "dist.rpmlint",  # Taskotron's name for --testcase, still taken
     )  # fmt: skip
     assert report.returncode == 0, report.stderr
+    assert "The option 'taskname' is deprecated. Use --testcase." in report.stderr
     [result] = results_of(rdb, groups=UUID)
     assert plain(result) == {
         "testcase": "dist.rpmlint",

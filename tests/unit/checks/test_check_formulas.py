@@ -22,15 +22,15 @@ KNOWN = {
 
 
 @pytest.mark.parametrize(
-    ("check", "directives", "taskname"),
+    ("check", "directives", "testcase"),
     [
         ("rpmlint", ["koji", "python", "results"], "dist.rpmlint"),
         ("python-versions", ["koji", "python", "results"], "dist.python-versions"),
     ],
 )
-def test_formula_loads(checks_dir: Path, check: str, directives: list[str], taskname: str) -> None:
+def test_formula_loads(checks_dir: Path, check: str, directives: list[str], testcase: str) -> None:
     """Assert the formula validates: download with koji, inspect in Python, record results."""
     plan = load_plan(checks_dir / check / "runtask.yml", dict(KNOWN))
     assert [action.directive.name for action in plan.actions] == directives
-    assert plan.taskname == taskname
+    assert plan.testcase == testcase
     assert plan.actions[0].params["koji_build"] == "${koji_build}"

@@ -169,6 +169,9 @@ class TestBuildmasterConfig:
         assert force.name == FORCE_SCHEDULER
         declared = [p.name for p in force._config_kwargs["properties"]]
         assert declared == ["item", "item_type", "taskname", "arch", "uuid"]
+        labels = {p.name: p.label for p in force._config_kwargs["properties"]}
+        assert labels["taskname"] == "taskname (the check: a folder of the checks repository)"
+        assert labels["item"] == "item"
 
     def test_assert_bound_to_loopback_without_auth(self) -> None:
         www = self.config()["www"]

@@ -14,11 +14,11 @@ import pytest
 
 from checkline.reporting.client import BulkUnsupported, PermanentError, ResultsDBUnavailable
 from checkline.reporting.deliver import CHUNK, DeliveryFailed, deliver
-from checkline.reporting.mapping import REPORT_KEY, Job, result_bodies, status_bodies
+from checkline.reporting.mapping import REPORT_KEY, ReportedRun, result_bodies, status_bodies
 from checkline.reporting.spool import Spool, SpooledReport
 from checkline.retry import RetryPolicy
 
-JOB = Job(uuid="g-1", taskname="dist.rpmlint", item="x-1-1", item_type="koji_build")
+JOB = ReportedRun(uuid="g-1", testcase="dist.rpmlint", item="x-1-1", item_type="koji_build")
 FAST = RetryPolicy(attempts=4, base=0.0, cap=0.0)
 
 

@@ -9,7 +9,7 @@ import pytest
 from checkline.reporting.mapping import (
     ORIGINAL_OUTCOME_KEY,
     REPORT_KEY,
-    Job,
+    ReportedRun,
     accept_outcomes,
     crashed_body,
     group_body,
@@ -21,9 +21,9 @@ from checkline.reporting.mapping import (
 )
 from checkline.reporting.verdicts import Problem
 
-JOB = Job(
+JOB = ReportedRun(
     uuid="8d3b3a4c-0000-4000-8000-000000000001",
-    taskname="dist.rpmlint",
+    testcase="dist.rpmlint",
     item="xchat-0.5-1.fc20",
     item_type="koji_build",
     arch="x86_64",
@@ -48,7 +48,7 @@ def no_log(_verdict: dict[str, Any]) -> str | None:
 
 class TestTestcaseName:
     @pytest.mark.parametrize(
-        ("checkname", "taskname", "expected"),
+        ("checkname", "testcase", "expected"),
         [
             ("rpmlint", "dist.rpmlint", "dist.rpmlint"),
             ("rpmlint.sub", "dist.rpmlint", "rpmlint.sub"),  # already dotted: kept
@@ -57,8 +57,8 @@ class TestTestcaseName:
             ("", "", "unnamed"),
         ],
     )
-    def test_assert_namespace_prefix(self, checkname: str, taskname: str, expected: str) -> None:
-        assert name_testcase(checkname, Job(uuid="u", taskname=taskname)) == expected
+    def test_assert_namespace_prefix(self, checkname: str, testcase: str, expected: str) -> None:
+        assert name_testcase(checkname, ReportedRun(uuid="u", testcase=testcase)) == expected
 
 
 class TestResultBodies:
@@ -114,7 +114,9 @@ class TestResultBodies:
         keys = [b["data"][REPORT_KEY] for b in first]
         assert keys == [b["data"][REPORT_KEY] for b in again]  # URLs do not change the key
         assert len(set(keys)) == 2
-        other_job = result_bodies(verdicts, Job(uuid="other", taskname="dist.rpmlint"), no_log)
+        other_job = result_bodies(
+            verdicts, ReportedRun(uuid="other", testcase="dist.rpmlint"), no_log
+        )
         assert not set(keys) & {b["data"][REPORT_KEY] for b in other_job}
 
     def test_assert_long_note_truncated(self) -> None:
@@ -123,7 +125,7 @@ class TestResultBodies:
 
 
 def test_assert_group_without_job_url() -> None:
-    assert group_body(Job(uuid="u1")) == {"uuid": "u1", "description": "u1"}
+    assert group_body(ReportedRun(uuid="u1")) == {"uuid": "u1", "description": "u1"}
 
 
 def test_assert_crashed_body_names_problems() -> None:

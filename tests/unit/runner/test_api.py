@@ -60,7 +60,7 @@ def test_finished_run_writes_everything(tmp_path: Path) -> None:
     assert execution["status"] == "FINISHED"
     assert execution["uuid"] == "u1"
     assert execution["results"] == "results.tap"
-    assert execution["taskname"] == "dist.demo"
+    assert execution["testcase"] == "dist.demo"
     assert execution["worst_outcome"] == "FAILED"
     assert [a["status"] for a in execution["actions"]] == ["OK", "OK"]
     assert verdicts == [

@@ -43,7 +43,7 @@ def problems_of(path: Path, **known: Any) -> list[str]:
 
 class TestLoadPlan:
     def test_valid_formula_gives_plan(self, tmp_path: Path) -> None:
-        """Assert a valid formula becomes a Plan with its actions, exports and taskname."""
+        """Assert a valid formula becomes a Plan with its actions, exports and testcase."""
         path = write_formula(
             tmp_path,
             """
@@ -63,7 +63,7 @@ class TestLoadPlan:
             """,
         )
         plan = load_plan(path, make_known())
-        assert plan.taskname == "dist.demo"
+        assert plan.testcase == "dist.demo"
         assert plan.taskdir == tmp_path
         assert [a.name for a in plan.actions] == ["first", "second"]
         assert [a.directive.name for a in plan.actions] == ["dummy", "results"]

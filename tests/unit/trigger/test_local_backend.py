@@ -40,15 +40,15 @@ def test_argv_keeps_hostile_item_one_argument(checks_dir: Path, tmp_path: Path) 
 @pytest.mark.parametrize(
     ("overrides", "error"),
     [
-        ({"taskname": "../runner"}, r"'\.\./runner' is not a task name"),
-        ({"taskname": "no-such-check"}, r"task 'no-such-check' is not in "),
+        ({"taskname": "../runner"}, r"'\.\./runner' is not a check name"),
+        ({"taskname": "no-such-check"}, r"check 'no-such-check' is not in "),
         ({"uuid": "../../etc"}, r"'\.\./\.\./etc' is not a uuid"),
     ],
 )
 def test_refused_jobs(
     checks_dir: Path, tmp_path: Path, overrides: dict[str, str], error: str
 ) -> None:
-    """Assert a job naming a path or an unknown task, or a bad uuid, is refused for good."""
+    """Assert a job naming a path or an unknown check, or a bad uuid, is refused for good."""
     with pytest.raises(BackendError, match=error):
         LocalBackend(checks_dir, tmp_path).submit(job(**overrides))
 

@@ -203,12 +203,12 @@ def test_every_problem_named_at_once(checks_dir: Path) -> None:
     message = str(caught.value)
     assert message.startswith("rules.yml: unusable rules (7 problems):")
     assert (
-        f"rules.yml: rule 0: do[0]: task 'rpmlnt' is not in the checks repo "
-        f"({checks_dir / 'rpmlnt' / 'runtask.yml'} does not exist); known tasks: dummy, nvr-sanity"
+        f"rules.yml: rule 0: do[0]: check 'rpmlnt' is not in the checks repo "
+        f"({checks_dir / 'rpmlnt' / 'runtask.yml'} does not exist); known checks: dummy, nvr-sanity"
     ) in message
     assert "rules.yml: rule 1: when: item_type: unknown operator '$gt'" in message
     assert "rules.yml: rule 2: do[0]: unknown key(s) extra; valid: tasks, arches" in message
-    assert "rules.yml: rule 2: do[0]: task '../../bin/sh' is not a valid task name" in message
+    assert "rules.yml: rule 2: do[0]: check '../../bin/sh' is not a check's folder name" in message
     assert "rules.yml: rule 2: do[0]: 'x86 64' is not a valid arch name" in message
     assert "rules.yml: rule 3: do must be a non-empty list" in message
     assert (

@@ -104,12 +104,15 @@ def test_replay_one_plain_object(env: dict[str, str], tmp_path: Path, fixtures_d
 
 
 def test_schedule_and_window(env: dict[str, str]) -> None:
-    """Assert schedule records per arch, then refuses the same job within the window."""
-    args = ["trigger", "schedule", "-i", "xchat-0.5-1.fc20", "-t", "koji_build", "--task", "dummy"]
+    """Assert schedule records per arch, then refuses the same job within the window (the
+    check named by --check, or by its older name --task)."""
+    args = ["trigger", "schedule", "-i", "xchat-0.5-1.fc20", "-t", "koji_build", "--check", "dummy"]
     first = run(env, *args, "-a", "x86_64", "-a", "aarch64")
     assert first.output.count("scheduled ") == 2
     again = run(env, *args, "-a", "x86_64")
     assert "not scheduled (within the dedup window" in again.output
+    older = ["trigger", "schedule", "-i", "xchat-0.5-1.fc20", "-t", "koji_build", "--task", "dummy"]
+    assert "not scheduled (within the dedup window" in run(env, *older, "-a", "x86_64").output
     assert run(env, *args, "-a", "x86_64", "--force").output.startswith("scheduled ")
     assert run(env, *args, "-a", "noarch", "-a", "x86_64").output.count("scheduled ") == 1
     # the same arch twice is one job (as in rules), not a second one held by the window
@@ -117,18 +120,18 @@ def test_schedule_and_window(env: dict[str, str]) -> None:
     assert twice.count("scheduled ") == 1 and "not scheduled" not in twice
 
 
-def test_schedule_unknown_task(env: dict[str, str]) -> None:
-    """Assert scheduling a task missing from the checks repo is a usage error naming it."""
-    args = ["schedule", "-i", "x", "-t", "koji_build", "--task", "no-such-check"]
+def test_schedule_unknown_check(env: dict[str, str]) -> None:
+    """Assert scheduling a check missing from the checks repo is a usage error naming it."""
+    args = ["schedule", "-i", "x", "-t", "koji_build", "--check", "no-such-check"]
     result = run(env, "trigger", *args)
     assert result.exit_code == 2
-    assert "task 'no-such-check' is not in the checks repo" in result.output
+    assert "check 'no-such-check' is not in the checks repo" in result.output
 
 
 def test_schedule_item_no_job_can_run(env: dict[str, str]) -> None:
     """Assert an item with a line break is a usage error, recorded nowhere (the master would
     refuse its build, which the ledger then called FINISHED)."""
-    args = ["schedule", "-i", "x-1-1\nFORGED", "-t", "koji_build", "--task", "dummy"]
+    args = ["schedule", "-i", "x-1-1\nFORGED", "-t", "koji_build", "--check", "dummy"]
     result = run(env, "trigger", *args)
     assert result.exit_code == 2
     assert "item 'x-1-1\\nFORGED' contains a NUL or line break" in result.output
@@ -145,7 +148,7 @@ def test_bad_config_and_rules(env: dict[str, str], tmp_path: Path) -> None:
     rules.write_text("- {when: {item_type: koji_build}, do: [{tasks: [rpmlnt]}]}\n")
     result = run(env, "trigger", "replay", "--rules", str(rules), str(rules))
     assert result.exit_code == 1
-    assert f"{rules}: rule 0: do[0]: task 'rpmlnt' is not in the checks repo" in result.output
+    assert f"{rules}: rule 0: do[0]: check 'rpmlnt' is not in the checks repo" in result.output
 
 
 def test_queue_settings_durable_and_bound_to_rule_topics() -> None:

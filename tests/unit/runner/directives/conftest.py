@@ -53,7 +53,7 @@ def make_ctx(tmp_path: Path, recorded: Recorded) -> MakeCtx:
         action_log.touch()
         fields: dict[str, Any] = {
             "run": RunInput(item=ITEM, item_type=ITEM_TYPE, arch=ARCH, uuid="u1"),
-            "taskname": CHECKNAME,
+            "testcase": CHECKNAME,
             "checkname": CHECKNAME,
             "taskdir": taskdir,
             "workdir": workdir,
