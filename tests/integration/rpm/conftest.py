@@ -55,7 +55,7 @@ def make_ctx(tmp_path: Path) -> MakeCtx:
             directory.mkdir(parents=True, exist_ok=True)
         fields: dict[str, Any] = {
             "run": RunInput(item="x-1-1", item_type="koji_build", arch="x86_64", uuid="u1"),
-            "taskname": "demo",
+            "testcase": "demo",
             "checkname": "demo",
             "taskdir": tmp_path,
             "workdir": workdir,
