@@ -50,6 +50,7 @@ __all__ = [
     "check_name_problem",
     "item_problem",
     "item_type_problem",
+    "namespaced_testcase",
     "unstorable",
     "uuid_problem",
 ]
@@ -224,6 +225,23 @@ def uuid_problem(uuid: str) -> str | None:
             "letter or digit (it names the artifacts directory)"
         )
     return None
+
+
+def namespaced_testcase(checkname: str, namespace: str) -> str:
+    """ResultsDB's testcase of a verdict's ``checkname`` in a formula's ``namespace``:
+    libtaskotron's rule, the one place every stage asks.
+
+    Every name is prefixed with the namespace, dotted ones too (``python-versions.two_three``
+    in ``dist`` is ``dist.python-versions.two_three``, as Taskotron posted it), except a name
+    that already starts with ``<namespace>.``, which is left alone; without a namespace the
+    name is the testcase. The formula's own testcase is its ``name`` under the same rule.
+
+    >>> namespaced_testcase("two_three", "dist"), namespaced_testcase("dist.rpmlint", "dist")
+    ('dist.two_three', 'dist.rpmlint')
+    """
+    if not namespace or checkname.startswith(f"{namespace}."):
+        return checkname
+    return f"{namespace}.{checkname}"
 
 
 #: What no stored text may hold, in the ledger as in ResultsDB: NUL, which PostgreSQL's text

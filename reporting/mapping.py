@@ -5,7 +5,10 @@ Consumes the verdict dicts of ``.parse`` and a :class:`ReportedRun`; produces th
 
 * one group per job: ``uuid`` = the job's uuid, ``ref_url`` = the job's page (the Buildbot
   build), ``description`` = testcase and item;
-* testcase = ``checkname``, prefixed by the formula's namespace when it has no dot;
+* testcase = ``checkname`` in the formula's namespace, libtaskotron's rule
+  (``checkline.contracts.namespaced_testcase``): ``two_three`` and
+  ``python-versions.two_three`` in ``dist`` are ``dist.two_three`` and
+  ``dist.python-versions.two_three``; a name already starting with ``dist.`` is left alone;
 * note = ``summary``; ``ref_url`` = the log URL (given by the caller, see ``.links``);
 * data = ``item``, ``type``, ``arch`` and every other key of the verdict, lists kept as lists.
   ``details`` (the check's whole output) is left out: it is in the log the result links to,
@@ -23,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from checkline.contracts import Verdict
+from checkline.contracts import Verdict, namespaced_testcase
 from checkline.outcomes import Outcome
 
 from .verdicts import Problem
@@ -72,19 +75,26 @@ class ReportedRun:
     item_type: str = ""
     arch: str = ""
     job_url: str | None = None
+    #: The formula's namespace, as ``execution.json`` records it; None when nothing says it
+    #: (a run recorded before the runner wrote it, a testcase given as an option).
+    namespace: str | None = None
 
     @property
-    def namespace(self) -> str:
-        """``dist`` for ``dist.rpmlint``; empty for a testcase without a dot."""
+    def checkname_namespace(self) -> str:
+        """The namespace verdicts' checknames go in: the recorded one, else what comes
+        before the last dot of ``testcase`` (``dist`` for ``dist.rpmlint``; empty without a
+        dot)."""
+        if self.namespace is not None:
+            return self.namespace
         return self.testcase.rpartition(".")[0]
 
 
 def testcase_name(checkname: str, job: ReportedRun) -> str:
-    """The testcase of a verdict: its ``checkname`` in the formula's namespace."""
-    name = checkname or job.testcase.rpartition(".")[2] or "unnamed"
-    if "." in name or not job.namespace:
-        return name
-    return f"{job.namespace}.{name}"
+    """The testcase of a verdict: its ``checkname`` in the formula's namespace
+    (``checkline.contracts.namespaced_testcase``); without one, the job's own testcase."""
+    if not checkname:
+        return job.testcase or "unnamed"
+    return namespaced_testcase(checkname, job.checkname_namespace)
 
 
 def group_body(job: ReportedRun) -> dict[str, Any]:
@@ -203,11 +213,14 @@ def status_bodies(
     job: ReportedRun, testcases: Iterable[str], outcome: str, log_url: str | None = None
 ) -> list[dict[str, Any]]:
     """Early-status results (QUEUED when a job is scheduled, RUNNING when it starts) for the
-    testcases the job will produce; its final results replace them as the latest."""
+    testcases the job will produce; its final results replace them as the latest.
+
+    ``testcases`` are ResultsDB's names (``--testcase``): a dotted one is taken as it is, one
+    without a dot is a checkname, put in the job's namespace as a verdict's would be."""
     bodies = []
     for name in testcases:
         body: dict[str, Any] = {
-            "testcase": {"name": testcase_name(name, job)},
+            "testcase": {"name": name if "." in name else testcase_name(name, job)},
             "outcome": outcome,
             "note": f"{outcome.lower()}: {job.testcase or name}",
             "groups": [group_body(job)],

@@ -90,8 +90,9 @@ def default_spool(rundir: Path | None) -> Path:
 
 
 def job_from_run(rundir: Path | None, **given: str | None) -> ReportedRun:
-    """The job, from the run directory's ``execution.json`` (uuid, testcase, item, item_type,
-    arch) and, for what it does not say (a run that never started), the options ``given``.
+    """The job, from the run directory's ``execution.json`` (uuid, testcase, namespace, item,
+    item_type, arch) and, for what it does not say (a run that never started), the options
+    ``given``.
 
     The record wins: its testcase is the formula's own ``namespace.name`` (``dist.rpmlint``),
     where a scheduler knows only the check's folder (``rpmlint``). A run recorded before the
@@ -117,6 +118,7 @@ def job_from_run(rundir: Path | None, **given: str | None) -> ReportedRun:
 
     if not field_("uuid"):
         raise ReportError("no job uuid: give --uuid, or --run-dir with the run's execution.json")
+    namespace = recorded.get("namespace")
     return ReportedRun(
         uuid=field_("uuid"),
         testcase=field_("testcase"),
@@ -124,6 +126,7 @@ def job_from_run(rundir: Path | None, **given: str | None) -> ReportedRun:
         item_type=field_("item_type"),
         arch=field_("arch"),
         job_url=given.get("job_url") or None,
+        namespace=namespace if isinstance(namespace, str) else None,
     )
 
 

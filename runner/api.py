@@ -134,6 +134,7 @@ def run_job(
     verdicts: list[Verdict] = []
     checkname = formula_path.parent.name or "task"
     testcase = checkname
+    namespace: str | None = None  # unknown until the formula loads
     execution = Execution()
     try:
         log.info(
@@ -145,7 +146,7 @@ def run_job(
             log.error("%s", err)
             execution = Execution(RunStatus.JOB_ERROR, str(err), ExitCode.JOB_ERROR)
         else:
-            checkname, testcase = plan.name, plan.testcase
+            checkname, testcase, namespace = plan.name, plan.testcase, plan.namespace
             if plan.environment:
                 log.info(
                     "environment %s: not installed by the local runner", dict(plan.environment)
@@ -213,6 +214,7 @@ def run_job(
             "arch": run.arch,
             "jobid": run.jobid,
             "testcase": testcase,
+            "namespace": namespace,
             "formula": str(formula_path),
             "exit_code": int(execution.exit_code),
             "message": execution.message,

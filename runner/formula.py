@@ -21,6 +21,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from checkline.contracts import namespaced_testcase
+
 from .directives import REGISTRY, Directive, DirectiveRegistry, UnknownDirective
 from .errors import FormulaError, FormulaProblem, ParamsError, dotted_path
 from .job import RESERVED_NAMES
@@ -69,8 +71,10 @@ class Plan:
 
     @property
     def testcase(self) -> str:
-        """``namespace.name`` (ResultsDB's testcase), or the name without a namespace."""
-        return f"{self.namespace}.{self.name}" if self.namespace else self.name
+        """``namespace.name`` (ResultsDB's testcase), or the name without a namespace: the
+        formula's ``name`` under the rule every verdict's ``checkname`` follows
+        (``checkline.contracts.namespaced_testcase``)."""
+        return namespaced_testcase(self.name, self.namespace)
 
 
 class _Input(BaseModel):

@@ -25,6 +25,7 @@ from checkline.contracts import (
     JobRequest,
     RunnerInput,
     Verdict,
+    namespaced_testcase,
 )
 from checkline.master.jobs import JOB_PROPERTIES, JobPropertiesError, job_from_properties
 from checkline.master.steps import RUNNER_RESULTS, RUNNER_SUMMARIES
@@ -212,3 +213,26 @@ def test_exit_codes() -> None:
     assert set(RUNNER_RESULTS) == set(ExitCode)
     assert set(RUNNER_SUMMARIES) == set(ExitCode) - {ExitCode.OK}
     assert set(RUNNER_CRASHED) == {2, 3}
+
+
+@pytest.mark.parametrize(
+    ("checkname", "namespace", "expected"),
+    [
+        ("two_three", "dist", "dist.two_three"),  # no dot: prefixed
+        # dotted: prefixed too, as libtaskotron posted taskotron-python-versions' names
+        ("python-versions.two_three", "dist", "dist.python-versions.two_three"),
+        ("dist.python-versions", "dist", "dist.python-versions"),  # already <namespace>.: kept
+        ("distro.x", "dist", "dist.distro.x"),  # a longer word is not the namespace
+        ("python-versions.two_three", "", "python-versions.two_three"),  # no namespace
+        ("rpmlint", "", "rpmlint"),
+        ("dist", "dist", "dist.dist"),  # equal to the namespace: not "<namespace>.", prefixed
+        ("pkg.dist.x", "pkg.dist", "pkg.dist.x"),  # a dotted namespace
+        ("dist.x", "pkg.dist", "pkg.dist.dist.x"),
+    ],
+)
+def test_namespaced_testcase_is_libtaskotrons_rule(
+    checkname: str, namespace: str, expected: str
+) -> None:
+    """Assert a checkname's testcase is libtaskotron's: every name prefixed with the
+    namespace, dotted ones too, unless it already starts with ``<namespace>.``."""
+    assert namespaced_testcase(checkname, namespace) == expected

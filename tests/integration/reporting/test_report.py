@@ -90,6 +90,47 @@ def test_assert_run_then_report_links_the_artifact(
     assert len(results_of(rdb, groups=UUID)) == 1
 
 
+NAMING_FORMULA = """\
+name: python-versions
+namespace: dist
+actions:
+  - name: record
+    resultsdb:
+      results:
+        - {item: "${koji_build}", type: koji_build, outcome: PASSED, checkname: two_three}
+        - {item: "${koji_build}", type: koji_build, outcome: PASSED,
+           checkname: python-versions.two_three}
+        - {item: "${koji_build}", type: koji_build, outcome: PASSED,
+           checkname: dist.python-versions.naming_scheme}
+        - {item: "${koji_build}", type: koji_build, outcome: FAILED}
+"""
+
+
+def test_assert_testcases_are_named_as_libtaskotron_named_them(
+    rdb: Client, tmp_path: Path, script: Path
+) -> None:
+    """Assert `checkline run` then `checkline report` posts each verdict under libtaskotron's
+    testcase: every checkname in the formula's namespace, dotted ones too, one already in it
+    left alone, none at all the formula's own."""
+    (tmp_path / "check").mkdir()
+    (tmp_path / "check" / "runtask.yml").write_text(NAMING_FORMULA)
+    run = checkline(
+        script, "run", tmp_path / "check", "-i", "foo-1-1.fc40", "-t", "koji_build",
+        "--uuid", UUID, "--artifacts", tmp_path / "artifacts",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    rundir = tmp_path / "artifacts" / UUID
+    report = checkline(script, "report", rundir / "results.tap", "--resultsdb", rdb.root)
+    assert report.returncode == 0, report.stderr
+    stored = results_of(rdb, groups=UUID, _sort="asc:submit_time")
+    assert [r["testcase"]["name"] for r in stored] == [
+        "dist.two_three",
+        "dist.python-versions.two_three",
+        "dist.python-versions.naming_scheme",
+        "dist.python-versions",
+    ]
+
+
 def test_assert_every_outcome_unicode_and_multiline(
     rdb: Client, fixtures_dir: Path, script: Path
 ) -> None:

@@ -46,3 +46,15 @@ def test_assert_options_alone_without_a_record(tmp_path: Path) -> None:
     assert (job.uuid, job.testcase) == ("u3", "dist.dummy")
     with pytest.raises(ReportError, match="give --uuid, or --run-dir with the run's execution"):
         job_from_run(None, testcase="dist.dummy")
+
+
+def test_assert_the_recorded_namespace_is_kept(tmp_path: Path) -> None:
+    """Assert execution.json's namespace is the job's (a formula named with a dot,
+    python.versions in dist, is not taken for namespace dist.python); without one, None."""
+    rundir = write_execution(
+        tmp_path / "u4", uuid="u4", testcase="dist.python.versions", namespace="dist"
+    )
+    job = job_from_run(rundir)
+    assert (job.namespace, job.checkname_namespace) == ("dist", "dist")
+    older = job_from_run(write_execution(tmp_path / "u5", uuid="u5", testcase="dist.rpmlint"))
+    assert (older.namespace, older.checkname_namespace) == (None, "dist")

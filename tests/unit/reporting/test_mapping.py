@@ -51,7 +51,9 @@ class TestTestcaseName:
         ("checkname", "testcase", "expected"),
         [
             ("rpmlint", "dist.rpmlint", "dist.rpmlint"),
-            ("rpmlint.sub", "dist.rpmlint", "rpmlint.sub"),  # already dotted: kept
+            # dotted: prefixed too (libtaskotron's rule; it used to be kept as "rpmlint.sub")
+            ("rpmlint.sub", "dist.rpmlint", "dist.rpmlint.sub"),
+            ("dist.rpmlint.sub", "dist.rpmlint", "dist.rpmlint.sub"),  # already "dist.": kept
             ("", "dist.rpmlint", "dist.rpmlint"),  # no checkname: the formula's own
             ("rpmlint", "rpmlint", "rpmlint"),  # no namespace known
             ("", "", "unnamed"),
@@ -59,6 +61,20 @@ class TestTestcaseName:
     )
     def test_assert_namespace_prefix(self, checkname: str, testcase: str, expected: str) -> None:
         assert name_testcase(checkname, ReportedRun(uuid="u", testcase=testcase)) == expected
+
+    @pytest.mark.parametrize(
+        ("checkname", "expected"),
+        [
+            ("two_three", "dist.two_three"),
+            ("python.versions.sub", "dist.python.versions.sub"),
+            ("", "dist.python.versions"),
+        ],
+    )
+    def test_assert_recorded_namespace_wins(self, checkname: str, expected: str) -> None:
+        """Assert the namespace execution.json records is used, not the testcase's text
+        before its last dot (a formula ``python.versions`` in ``dist``: not ``dist.python``)."""
+        job = ReportedRun(uuid="u", testcase="dist.python.versions", namespace="dist")
+        assert name_testcase(checkname, job) == expected
 
 
 class TestResultBodies:

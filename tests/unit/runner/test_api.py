@@ -40,6 +40,17 @@ def read_run(rundir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return execution, parsed.verdicts
 
 
+def test_execution_records_the_namespace(tmp_path: Path) -> None:
+    """Assert execution.json records the formula's namespace beside its testcase, and null for
+    a formula that did not load (its namespace is unknown)."""
+    formula = write_formula(tmp_path, "- dummy: {outcome: PASSED}")
+    execution, _ = read_run(run_job(make_input(), formula, artifacts=tmp_path / "art").rundir)
+    assert (execution["testcase"], execution["namespace"]) == ("dist.demo", "dist")
+    broken = write_formula(tmp_path, "- nosuch: {}")
+    report = run_job(make_input(uuid="u2"), broken, artifacts=tmp_path / "art")
+    assert (report.execution["testcase"], report.execution["namespace"]) == ("task", None)
+
+
 def test_finished_run_writes_everything(tmp_path: Path) -> None:
     """Assert a finished run writes results.tap, execution.json, runner.log and action logs."""
     formula = write_formula(
