@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from checkline.runner.context import RunContext
-from checkline.runner.directives.shell import Shell, ShellParams
+from checkline.runner.directives.shell import IgnoredCommand, Shell, ShellParams
 from checkline.runner.errors import DirectiveError, ParamsError
+from checkline.runner.formula import load_plan
 from checkline.runner.variables import substitute
 
 MakeCtx = Callable[..., RunContext]
@@ -71,6 +72,218 @@ class TestNormalize:
         value = f"x; touch {marker} $(touch {marker})"
         params = Shell().validate(substitute(normalized, {"koji_build": value}))
         assert params.commands == [["echo", "--item", value]]
+
+
+class TestIgnorereturnForms:
+    """libtaskotron's per-command ``{ignorereturn: <command>}`` entry, in every form it took."""
+
+    @pytest.mark.parametrize(
+        ("entry", "argv"),
+        [
+            ("avocado run 'a b.py'", ["avocado", "run", "a b.py"]),  # a string, split
+            (["avocado", "run", "a b.py"], ["avocado", "run", "a b.py"]),  # an argv list
+            ([["avocado", "run", "a b.py"]], ["avocado", "run", "a b.py"]),  # a list holding one
+        ],
+        ids=["string", "argv", "list-holding-argv"],
+    )
+    def test_every_form_normalizes_to_one_argv(self, entry: Any, argv: list[str]) -> None:
+        """Assert each form of the entry's value becomes the command's argv, in the list form
+        and in the mapping form's commands, beside plain commands."""
+        assert Shell().normalize(["true", {"ignorereturn": entry}]) == {
+            "commands": [["true"], {"ignorereturn": argv}]
+        }
+        assert Shell().normalize({"commands": [{"ignorereturn": entry}]}) == {
+            "commands": [{"ignorereturn": argv}]
+        }
+
+    def test_validates_as_an_ignored_command(self) -> None:
+        """Assert a normalized entry validates into an IgnoredCommand beside plain argv."""
+        params = Shell().validate({"commands": [["true"], {"ignorereturn": ["false"]}]})
+        assert params.commands == [["true"], IgnoredCommand(ignorereturn=["false"])]
+
+    def test_check_modulemd_formula_loads(self, tmp_path: Path) -> None:
+        """Assert check_modulemd's formula shapes validate: an argv list, and ignorereturn
+        entries holding a string, an argv list and a list holding one argv list."""
+        formula = tmp_path / "runtask.yml"
+        formula.write_text(
+            "name: checkmodulemd\n"
+            "namespace: dist\n"
+            "actions:\n"
+            "  - name: run avocado modulemd validity test\n"
+            "    shell:\n"
+            "      - [avocado, run, check_modulemd.py, --job-results-dir, '${workdir}']\n"
+            "      - ignorereturn: avocado run check_modulemd.py --mux-inject 'run:m:${workdir}'\n"
+            "      - ignorereturn: [avocado, run, check_modulemd.py]\n"
+            "      - ignorereturn:\n"
+            "          - [avocado, run, check_modulemd.py, --job-results-dir, '${workdir}']\n"
+        )
+        plan = load_plan(formula, {"workdir": "/w", "item_type": "koji_build"})
+        assert plan.actions[0].params["commands"] == [
+            ["avocado", "run", "check_modulemd.py", "--job-results-dir", "${workdir}"],
+            {
+                "ignorereturn": [
+                    "avocado",
+                    "run",
+                    "check_modulemd.py",
+                    "--mux-inject",
+                    "run:m:${workdir}",
+                ]
+            },
+            {"ignorereturn": ["avocado", "run", "check_modulemd.py"]},
+            {
+                "ignorereturn": [
+                    "avocado",
+                    "run",
+                    "check_modulemd.py",
+                    "--job-results-dir",
+                    "${workdir}",
+                ]
+            },
+        ]
+
+    @pytest.mark.parametrize(
+        ("raw", "problems"),
+        [
+            (
+                [{"ignorereturn": "true", "cwd": "x"}],
+                [
+                    (
+                        (0,),
+                        "a mapping entry must be {ignorereturn: <command>} and nothing else "
+                        "(keys found: 'ignorereturn', 'cwd')",
+                    )
+                ],
+            ),
+            (
+                [{"ignoreretrun": "true"}],
+                [
+                    (
+                        (0,),
+                        "a mapping entry must be {ignorereturn: <command>} and nothing else "
+                        "(keys found: 'ignoreretrun')",
+                    )
+                ],
+            ),
+            (
+                ["true", {"ignorereturn": [["a"], ["b"]]}],
+                [
+                    (
+                        (1, "ignorereturn"),
+                        "holds 2 commands; give each its own {ignorereturn: ...} entry",
+                    )
+                ],
+            ),
+            (
+                [{"ignorereturn": ["a", ["b"]]}],
+                [
+                    (
+                        (0, "ignorereturn"),
+                        "mixes a nested list with arguments: give an argv list, or a list "
+                        "holding one",
+                    )
+                ],
+            ),
+            (
+                [{"ignorereturn": 3}],
+                [
+                    (
+                        (0, "ignorereturn"),
+                        "must be a command: a string, an argv list, or a list "
+                        "holding one argv list; 'int' found",
+                    )
+                ],
+            ),
+            (
+                {"commands": [{"ignorereturn": "echo 'oops"}]},
+                [
+                    (
+                        ("commands", 0, "ignorereturn"),
+                        'cannot split "echo \'oops": No closing quotation',
+                    )
+                ],
+            ),
+            (
+                {"ignorereturn": "true"},
+                [
+                    (
+                        (),
+                        "{ignorereturn: ...} is one entry of the list of commands: write "
+                        "shell: [{ignorereturn: <command>}]",
+                    )
+                ],
+            ),
+        ],
+        ids=["extra-key", "misspelt", "two-commands", "mixed", "int", "unsplittable", "alone"],
+    )
+    def test_malformed_entries_are_refused_precisely(self, raw: Any, problems: Any) -> None:
+        """Assert each malformed entry is a ParamsError at the entry as written, saying why."""
+        with pytest.raises(ParamsError) as caught:
+            Shell().normalize(raw)
+        assert caught.value.problems == problems
+
+    @pytest.mark.parametrize(
+        ("params", "problems"),
+        [
+            ({"commands": [["echo", 3]]}, [(("commands", 0, 1), "must be a string, 'int' found")]),
+            (
+                {"commands": [{"ignorereturn": ["echo", None]}]},
+                [(("commands", 0, "ignorereturn", 1), "must be a string, 'NoneType' found")],
+            ),
+            (
+                {"commands": [{"ignorereturn": []}]},
+                [
+                    (
+                        ("commands", 0, "ignorereturn"),
+                        "List should have at least 1 item after validation, not 0",
+                    )
+                ],
+            ),
+        ],
+        ids=["argv-item", "ignored-argv-item", "ignored-empty"],
+    )
+    def test_validation_locates_problems_as_written(self, params: Any, problems: Any) -> None:
+        """Assert problems inside commands name the entry and item, not pydantic's tags."""
+        with pytest.raises(ParamsError) as caught:
+            Shell().validate(params)
+        assert caught.value.problems == problems
+
+    def test_ignored_failure_runs_on_and_keeps_its_output(
+        self, make_ctx: MakeCtx, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Assert an ignorereturn command's non-zero exit does not fail the action: the next
+        command runs, its output is in the action log, and the runner log says it was
+        ignored."""
+        ctx = make_ctx()
+        with caplog.at_level("INFO", logger=ctx.log.name):
+            out = run([{"ignorereturn": "sh -c 'echo lost; exit 5'"}, ["echo", "after"]], ctx)
+        assert out == "after"
+        assert ctx.action_log.read_text() == (
+            "$ sh -c 'echo lost; exit 5'\nlost\n[exit status 5]\n"
+            "$ echo after\nafter\n[exit status 0]\n"
+        )
+        assert "command 'sh' exited with status 5; ignored (ignorereturn)" in caplog.text
+
+    @pytest.mark.parametrize(
+        "entry",
+        [
+            "sh -c 'echo partial; exit 4'",
+            ["sh", "-c", "echo partial; exit 4"],
+            [["sh", "-c", "echo partial; exit 4"]],
+        ],
+        ids=["string", "argv", "list-holding-argv"],
+    )
+    def test_ignored_last_command_exports_its_output(self, make_ctx: MakeCtx, entry: Any) -> None:
+        """Assert every form runs, and a failing ignored last command's stdout is exported."""
+        assert run([{"ignorereturn": entry}], make_ctx()) == "partial"
+
+    def test_only_the_ignored_command_is_ignored(self, make_ctx: MakeCtx) -> None:
+        """Assert a plain command failing after an ignored one is an execution error naming
+        the failing command."""
+        ctx = make_ctx()
+        with pytest.raises(DirectiveError) as caught:
+            run([{"ignorereturn": ["false"]}, ["sh", "-c", "exit 3"], ["echo", "never"]], ctx)
+        assert str(caught.value) == "command 'sh' exited with status 3 (output in 01-action.log)"
+        assert "never" not in ctx.action_log.read_text()
 
 
 class TestValidate:
