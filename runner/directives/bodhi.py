@@ -35,8 +35,9 @@ class BodhiParams(DirectiveParams):
     action: Literal["download"]
     #: The update's alias (``FEDORA-2024-1a2b3c4d5e``).
     update_id: Annotated[str, Field(min_length=1)]
-    #: Arches to download (``all``: every one); ``noarch`` is always added.
-    arch: Annotated[list[Arch], Field(min_length=1)]
+    #: Arches to download, under the ``koji`` directive's rules (``all``, ``src``, base
+    #: arches; ``noarch`` added with a binary arch; ``[]`` no binary RPM).
+    arch: list[Arch]
     src: bool = False
     target_dir: str | None = None
 
@@ -110,7 +111,7 @@ class Bodhi(Directive[BodhiParams]):
           bodhi:
             action: download
             update_id: ${bodhi_update}
-            arch: [x86_64]              # or "all"; noarch is always added
+            arch: [x86_64]              # or "all", or [src]; as for the koji directive
             src: false
             target_dir: ${workdir}/rpms # default: the working directory
           export: downloaded

@@ -20,12 +20,14 @@ from .rpmfiles import (
     ArchSelection,
     UnsafeName,
     build_log_url,
+    evr_key,
     rpm_filename,
     rpm_url,
     select_arches,
     select_rpms,
     split_nvr,
     stable_tags,
+    strip_epoch,
 )
 
 if TYPE_CHECKING:
@@ -54,17 +56,20 @@ class KojiParams(DirectiveParams):
     action: Literal["download", "download_tag", "download_latest_stable"]
     koji_build: str | None = None
     koji_tag: str | None = None
-    #: Arches to download (``all``: every one); ``noarch`` is always added. One arch may be
-    #: given as a plain string.
-    arch: Annotated[list[Arch], Field(min_length=1)]
+    #: Arches to download (``all``: every one; ``src``: the source RPM; a base arch such as
+    #: ``i386``: its concrete arches); ``noarch`` is added when a binary arch is named. ``[]``
+    #: asks for no binary RPM. One arch may be given as a plain string.
+    arch: list[Arch]
+    #: Arches never downloaded, whatever ``arch`` says (``noarch`` and ``src`` too).
     arch_exclude: list[Arch] = Field(default_factory=list)
     src: bool = False
     debuginfo: bool = False
+    #: Also each arch's build.log (``download`` and ``download_latest_stable`` only).
     build_log: bool = False
     #: Where files go; relative paths are inside the run's working directory.
     target_dir: str | None = None
 
-    @field_validator("arch", mode="before")
+    @field_validator("arch", "arch_exclude", mode="before")
     @classmethod
     def _one_arch(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
@@ -138,7 +143,8 @@ def download_build(
         DirectiveError: the hub gave an unsafe name, or a download failed.
     """
     done = into or Downloads()
-    rpms = select_rpms(hub.rpms(build, selection.arches), selection, debuginfo=debuginfo)
+    listed = [] if selection.nothing else hub.rpms(build, selection.arches)
+    rpms = select_rpms(listed, selection, debuginfo=debuginfo)
     ctx.log.info("%s: %d RPM(s) to download", build.get("nvr"), len(rpms))
     for rpm in rpms:
         try:
@@ -200,16 +206,21 @@ class Koji(Directive[KojiParams]):
           koji:
             action: download            # or download_tag, download_latest_stable
             koji_build: ${koji_build}   # download_tag takes koji_tag instead
-            arch: [x86_64]              # or "all"; noarch is always added
-            arch_exclude: []
-            src: false                  # also the source RPM
+            arch: [x86_64]              # or "all", or [src]; noarch comes with a binary arch
+            arch_exclude: []            # arches never downloaded (a string for one)
+            src: false                  # also the source RPM (as src in arch)
             debuginfo: false            # also -debuginfo/-debugsource RPMs
             build_log: false            # also data/logs/<arch>/build.log, as build.log.<arch>
             target_dir: ${workdir}/rpms # default: the working directory
           export: downloaded
 
-    ``download_latest_stable`` downloads the latest build of the same package in the
-    release's stable tags (``.fc40``: f40-updates, then f40), if there is one.
+    The arch rules are libtaskotron's (``rpmfiles.select_arches``): ``src`` in ``arch`` is the
+    source RPM, ``[]`` no binary RPM, a base arch (``i386``, ``armhfp``) its concrete arches.
+    ``koji_build`` may be an N(E)VR: the epoch is dropped (Koji names builds by NVR).
+    ``download_latest_stable`` downloads the newest (by epoch, version, release) of the
+    package's latest builds in the release's stable tags (``.fc40``: f40-updates and f40), if
+    there is one. ``build_log`` is for single builds: ``download_tag`` ignores it, with a
+    warning, as libtaskotron did.
     The hub and the file server come from ``CHECKLINE_KOJI_HUB`` and ``CHECKLINE_KOJI_TOPURL``
     (Fedora's by default). Each file is checked against the size and the header+payload MD5
     (``payloadhash``) Koji records, resumed when interrupted, and retried on transient
@@ -226,12 +237,19 @@ class Koji(Directive[KojiParams]):
         hub = KojiHub(config)
         selection = select_arches(params.arch, params.arch_exclude, src=params.src)
         directory = target_directory(params.target_dir, ctx)
+        build_log = params.build_log
         if params.action == "download_tag":
             assert params.koji_tag is not None  # noqa: S101 - ensured by KojiParams
             builds = hub.tagged(params.koji_tag)
+            if build_log:
+                ctx.log.warning(
+                    "build_log is for one build (download, download_latest_stable); "
+                    "ignored for download_tag"
+                )
+                build_log = False
         else:
             assert params.koji_build is not None  # noqa: S101 - ensured by KojiParams
-            builds = self._builds(hub, params.action, params.koji_build, ctx)
+            builds = self._builds(hub, params.action, strip_epoch(params.koji_build), ctx)
         done = Downloads()
         deadline = action_deadline(ctx)
         with requests.Session() as http:
@@ -245,7 +263,7 @@ class Koji(Directive[KojiParams]):
                     directory,
                     ctx,
                     debuginfo=params.debuginfo,
-                    build_log=params.build_log,
+                    build_log=build_log,
                     deadline=deadline,
                     into=done,
                 )
@@ -260,10 +278,12 @@ class Koji(Directive[KojiParams]):
             tags = stable_tags(nvr)
         except ValueError as err:
             raise DirectiveError(f"download_latest_stable: {err}") from err
-        for tag in tags:
-            build = hub.latest(tag, package)
-            if build is not None:
-                ctx.log.info("latest stable build of %s: %s (%s)", package, build["nvr"], tag)
-                return [build]
-        ctx.log.info("no stable build of %s in %s", package, ", ".join(tags))
-        return []
+        found = {tag: hub.latest(tag, package) for tag in tags}
+        candidates = [(build, tag) for tag, build in found.items() if build is not None]
+        if not candidates:
+            ctx.log.info("no stable build of %s in %s", package, ", ".join(tags))
+            return []
+        # The newest of each tag's latest, as libtaskotron chose (updates may lag the base).
+        build, tag = max(candidates, key=lambda pair: evr_key(pair[0]))
+        ctx.log.info("latest stable build of %s: %s (%s)", package, build["nvr"], tag)
+        return [build]

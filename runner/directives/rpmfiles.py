@@ -7,26 +7,32 @@ against a conservative pattern first, so ``../../x`` or ``a/b`` never reach a pa
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 __all__ = [
+    "BASE_ARCHES",
     "ArchSelection",
     "UnsafeName",
     "build_log_url",
     "build_url",
+    "compare_builds",
+    "evr_key",
     "header_offset",
     "is_debuginfo",
     "rpm_filename",
     "rpm_url",
+    "rpmvercmp",
     "select_arches",
     "select_rpms",
     "split_nvr",
     "stable_tags",
+    "strip_epoch",
 ]
 
 #: What Koji's fields may hold to become a path component: RPM's own name characters.
@@ -49,6 +55,19 @@ def _safe(value: Any, what: str) -> str:
     return text
 
 
+#: Taskotron's base arches and the concrete arches Koji builds RPMs for under each
+#: (libtaskotron's ``arch_utils.Arches.binary``): asking for ``i386`` asks for i386, i486,
+#: i586 and i686 RPMs, ``armhfp`` for armv7hl ones. Every other arch stands for itself.
+BASE_ARCHES: dict[str, tuple[str, ...]] = {
+    "armhfp": ("armhfp", "armv7hl"),
+    "i386": ("i386", "i486", "i586", "i686"),
+}
+
+
+def _concrete(arches: Iterable[str]) -> set[str]:
+    return {concrete for arch in arches for concrete in BASE_ARCHES.get(arch, (arch,))}
+
+
 @dataclass(frozen=True)
 class ArchSelection:
     """Arches to ask Koji for (``None``: every arch) and arches to leave out."""
@@ -64,20 +83,40 @@ class ArchSelection:
             return self.src
         return self.arches is None or arch in self.arches
 
+    @property
+    def nothing(self) -> bool:
+        """No RPM can be wanted (``arch: []`` without the source RPM): Koji need not be asked."""
+        return self.arches == ()
+
 
 def select_arches(
-    arch: str | Sequence[str], arch_exclude: Sequence[str] = (), *, src: bool = False
+    arch: str | Sequence[str], arch_exclude: str | Sequence[str] = (), *, src: bool = False
 ) -> ArchSelection:
-    """Taskotron's arch rules: ``all`` means every arch, else ``noarch`` is always added.
+    """libtaskotron's arch rules.
 
-    >>> select_arches(["x86_64"]).arches
-    ('noarch', 'x86_64')
+    * ``all`` means every arch (noarch included);
+    * ``src`` in the list means the source RPM, as ``src: true`` does;
+    * a base arch means its concrete arches (``i386``: i386 to i686; ``BASE_ARCHES``), in
+      ``arch_exclude`` too;
+    * ``noarch`` is added whenever a binary arch is named: ``[]``, or ``[src]`` alone, asks for
+      no binary RPM (the source RPM only, with ``src``);
+    * ``arch_exclude`` wins over everything, ``noarch`` and ``src`` included.
+
+    One arch may be given as a string, in ``arch`` and ``arch_exclude``.
+
+    >>> select_arches(["x86_64"]).arches, select_arches(["src"]).arches
+    (('noarch', 'x86_64'), ('src',))
     """
     wanted = [arch] if isinstance(arch, str) else list(arch)
-    exclude = frozenset(arch_exclude)
-    if "all" in wanted:
+    excluded = [arch_exclude] if isinstance(arch_exclude, str) else list(arch_exclude)
+    exclude = frozenset(_concrete(excluded))
+    src = src or "src" in wanted
+    binary = [name for name in wanted if name != "src"]
+    if "all" in binary:
         return ArchSelection(None, exclude, src)
-    arches = {*wanted, "noarch"}
+    arches = _concrete(binary)
+    if arches:
+        arches.add("noarch")
     if src:
         arches.add("src")
     return ArchSelection(tuple(sorted(arches)), exclude, src)
@@ -143,6 +182,98 @@ def split_nvr(nvr: str) -> tuple[str, str, str]:
     if len(parts) != 3 or not all(parts):
         raise ValueError(f"{nvr!r} is not name-version-release")
     return parts[0], parts[1], parts[2]
+
+
+def strip_epoch(nevr: str) -> str:
+    """An N(E)VR as the NVR Koji names builds by: ``bar-4:1.2-3.fc20`` -> ``bar-1.2-3.fc20``
+    (libtaskotron's ``rpmformat(nevr, 'nvr')``); anything else is returned unchanged."""
+    try:
+        name, version, release = split_nvr(nevr)
+    except ValueError:
+        return nevr
+    epoch, colon, bare = version.partition(":")
+    if colon and epoch.isdigit() and bare:
+        return f"{name}-{bare}-{release}"
+    return nevr
+
+
+def _segments(text: str) -> Iterator[str]:
+    """rpmvercmp's tokens: runs of digits, runs of letters, and ``~`` and ``^`` alone;
+    everything else separates them."""
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in "~^":
+            yield char
+            index += 1
+        elif char.isascii() and char.isdigit():
+            end = index
+            while end < len(text) and text[end].isascii() and text[end].isdigit():
+                end += 1
+            yield text[index:end]
+            index = end
+        elif char.isascii() and char.isalpha():
+            end = index
+            while end < len(text) and text[end].isascii() and text[end].isalpha():
+                end += 1
+            yield text[index:end]
+            index = end
+        else:
+            index += 1
+
+
+def rpmvercmp(a: str, b: str) -> int:
+    """RPM's comparison of two versions (or releases): -1, 0 or 1, as ``rpmvercmp`` in
+    librpm: digit runs compare as numbers and beat letter runs, ``~`` sorts before anything
+    (even the end), ``^`` after the end but before anything else.
+
+    >>> rpmvercmp("1.10", "1.9"), rpmvercmp("1.0~rc1", "1.0"), rpmvercmp("1.0^git1", "1.0")
+    (1, -1, 1)
+    """
+    if a == b:
+        return 0
+    one, two = list(_segments(a)), list(_segments(b))
+    for index in range(max(len(one), len(two))):
+        x = one[index] if index < len(one) else None
+        y = two[index] if index < len(two) else None
+        if x == "~" or y == "~":
+            if x != y:
+                return -1 if x == "~" else 1
+            continue
+        if x == "^" or y == "^":
+            if x is None:
+                return -1
+            if y is None:
+                return 1
+            if x != y:
+                return 1 if y == "^" else -1
+            continue
+        if x is None or y is None:
+            return -1 if x is None else 1
+        if x.isdigit() != y.isdigit():
+            return 1 if x.isdigit() else -1
+        if x.isdigit():
+            x, y = x.lstrip("0"), y.lstrip("0")
+            if len(x) != len(y):
+                return 1 if len(x) > len(y) else -1
+        if x != y:
+            return 1 if x > y else -1
+    return 0
+
+
+def compare_builds(a: Mapping[str, Any], b: Mapping[str, Any]) -> int:
+    """Koji builds (their ``epoch``, ``version``, ``release``) compared as RPM compares them:
+    -1, 0 or 1. ``max(builds, key=evr_key)`` is the newest."""
+    epochs = [e if isinstance(e, int) else 0 for e in (a.get("epoch"), b.get("epoch"))]
+    if epochs[0] != epochs[1]:
+        return 1 if epochs[0] > epochs[1] else -1
+    return rpmvercmp(str(a["version"]), str(b["version"])) or rpmvercmp(
+        str(a["release"]), str(b["release"])
+    )
+
+
+#: A sort key of Koji builds in RPM's order (see ``compare_builds``).
+evr_key = functools.cmp_to_key(compare_builds)
 
 
 def stable_tags(nvr: str) -> list[str]:

@@ -107,6 +107,112 @@ class TestSelection:
         ]
 
 
+class TestLibtaskotronParameters:
+    """The parameters real formulas pass, with libtaskotron's meaning (each used to differ)."""
+
+    def test_arch_src_is_the_source_rpm(self, koji: KojiStandin, make_ctx: MakeCtx) -> None:
+        """Assert ``arch: [src]`` (csmock's formula, which reads downloaded_rpms[0]) downloads
+        the source RPM alone; it used to download only noarch RPMs."""
+        out = download(make_ctx(), arch=["src"])
+        assert names(out["downloaded_rpms"]) == ["checkline-multi-1.0-1.fc40.src.rpm"]
+
+    def test_src_beside_binary_arches(self, koji: KojiStandin, make_ctx: MakeCtx) -> None:
+        """Assert src in a list of arches adds the source RPM to theirs and noarch."""
+        out = download(make_ctx(), arch=["x86_64", "src"])
+        assert names(out["downloaded_rpms"]) == [
+            "checkline-multi-1.0-1.fc40.src.rpm",
+            "checkline-multi-1.0-1.fc40.x86_64.rpm",
+            "checkline-multi-doc-1.0-1.fc40.noarch.rpm",
+        ]
+
+    def test_empty_arch(self, koji: KojiStandin, make_ctx: MakeCtx) -> None:
+        """Assert ``arch: []`` downloads no binary RPM: the source RPM with src, else nothing
+        (and the build is still checked to exist)."""
+        assert names(download(make_ctx(), arch=[], src=True)["downloaded_rpms"]) == [
+            "checkline-multi-1.0-1.fc40.src.rpm"
+        ]
+        assert download(make_ctx(), arch=[])["downloaded_rpms"] == []
+        with pytest.raises(ItemNotFound):
+            run({"action": "download", "koji_build": "nope-1-1.fc40", "arch": []}, make_ctx())
+
+    def test_base_arch_means_its_concrete_arches(
+        self, koji: KojiStandin, make_ctx: MakeCtx
+    ) -> None:
+        """Assert ``arch: i386`` (a Taskotron job's arch) downloads the i686 RPMs, and
+        excluding i386 from all leaves them out."""
+        out = download(make_ctx(), arch="i386")
+        assert names(out["downloaded_rpms"]) == [
+            "checkline-multi-1.0-1.fc40.i686.rpm",
+            "checkline-multi-doc-1.0-1.fc40.noarch.rpm",
+        ]
+        out = download(make_ctx(), arch="all", arch_exclude=["i386", "noarch"])
+        assert names(out["downloaded_rpms"]) == [
+            "checkline-multi-1.0-1.fc40.aarch64.rpm",
+            "checkline-multi-1.0-1.fc40.x86_64.rpm",
+        ]
+
+    def test_abichecks_parameters(self, koji: KojiStandin, make_ctx: MakeCtx) -> None:
+        """Assert libtaskotron's abicheck example (arch all, arch_exclude the string noarch,
+        debuginfo) downloads every binary arch with its debuginfo, and no noarch RPM."""
+        out = download(make_ctx(), arch="all", arch_exclude="noarch", debuginfo=True)
+        assert names(out["downloaded_rpms"]) == [
+            "checkline-multi-1.0-1.fc40.aarch64.rpm",
+            "checkline-multi-1.0-1.fc40.i686.rpm",
+            "checkline-multi-1.0-1.fc40.x86_64.rpm",
+            "checkline-multi-debuginfo-1.0-1.fc40.aarch64.rpm",
+            "checkline-multi-debuginfo-1.0-1.fc40.i686.rpm",
+            "checkline-multi-debuginfo-1.0-1.fc40.x86_64.rpm",
+        ]
+
+    def test_koji_build_with_an_epoch(self, koji: KojiStandin, make_ctx: MakeCtx) -> None:
+        """Assert an N(E)VR is asked for by its NVR, as libtaskotron did (Koji knows no
+        epoch in a build's name); it used to be a job error, 'does not exist'."""
+        out = run(
+            {"action": "download", "koji_build": "checkline-multi-0:1.0-1.fc40", "arch": "x86_64"},
+            make_ctx(),
+        )
+        assert names(out["downloaded_rpms"]) == [
+            "checkline-multi-1.0-1.fc40.x86_64.rpm",
+            "checkline-multi-doc-1.0-1.fc40.noarch.rpm",
+        ]
+
+    def test_build_log_is_ignored_for_a_tag(
+        self, koji: KojiStandin, make_ctx: MakeCtx, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Assert download_tag with build_log fetches no log, and says so (libtaskotron's
+        warning); it used to fetch every build's logs."""
+        ctx = make_ctx()
+        with caplog.at_level("WARNING", logger=ctx.log.name):
+            out = run(
+                {"action": "download_tag", "koji_tag": "f40-updates", "arch": "all",
+                 "build_log": True},
+                ctx,
+            )  # fmt: skip
+        assert names(out["downloaded_rpms"]) == ["checkline-clean-1.0-1.fc40.noarch.rpm"]
+        assert (out["downloaded_logs"], out["log_errors"]) == ([], [])
+        assert not [p for m, p, _ in koji.requests if m == "GET" and p.endswith("build.log")]
+        assert "build_log is for one build" in caplog.text
+
+    def test_latest_stable_is_the_newest_of_both_tags(
+        self, koji: KojiStandin, make_ctx: MakeCtx
+    ) -> None:
+        """Assert download_latest_stable takes the newest build (by RPM's order) of the latest
+        ones in fNN-updates and fNN, as libtaskotron did; it used to take updates' first."""
+        clean = koji.data.build("checkline-clean-1.0-1.fc40")
+        assert clean is not None
+        older = {**clean, "id": 900, "build_id": 900, "version": "0.9",
+                 "nvr": "checkline-clean-0.9-1.fc40"}  # fmt: skip
+        koji.data.builds[900] = older
+        koji.data.rpms[900] = []
+        koji.data.tags["f40-updates"] = ["checkline-clean-0.9-1.fc40"]
+        out = run(
+            {"action": "download_latest_stable", "koji_build": "checkline-clean-9.9-1.fc40",
+             "arch": "x86_64"},
+            make_ctx(),
+        )  # fmt: skip
+        assert names(out["downloaded_rpms"]) == ["checkline-clean-1.0-1.fc40.noarch.rpm"]
+
+
 class TestTags:
     def test_download_tag(self, koji: KojiStandin, make_ctx: MakeCtx) -> None:
         """Assert download_tag fetches the latest build of each package in the tag."""

@@ -21,14 +21,18 @@ from checkline.runner.directives.rpmfiles import (
     UnsafeName,
     build_log_url,
     build_url,
+    compare_builds,
+    evr_key,
     header_offset,
     is_debuginfo,
     rpm_filename,
     rpm_url,
+    rpmvercmp,
     select_arches,
     select_rpms,
     split_nvr,
     stable_tags,
+    strip_epoch,
 )
 from checkline.runner.errors import DirectiveError, ParamsError
 
@@ -59,6 +63,10 @@ class TestParams:
                 "build_log": True,
                 "target_dir": "rpms",
             },
+            # libtaskotron's: no binary arch and the source RPM; one arch excluded as a string
+            {"action": "download", "koji_build": "x-1-1", "arch": [], "src": True},
+            {"action": "download", "koji_build": "x-1-1", "arch": ["src"]},
+            {"action": "download", "koji_build": "x-1-1", "arch": "all", "arch_exclude": "noarch"},
         ],
     )
     def test_valid(self, params: dict[str, Any]) -> None:
@@ -67,6 +75,8 @@ class TestParams:
         assert validated.action == params["action"]
         arch = params["arch"]
         assert validated.arch == ([arch] if isinstance(arch, str) else arch)
+        exclude = params.get("arch_exclude", [])
+        assert validated.arch_exclude == ([exclude] if isinstance(exclude, str) else exclude)
 
     @pytest.mark.parametrize(
         ("params", "problems"),
@@ -98,10 +108,6 @@ class TestParams:
                 [(("arch", 1), "must match ^[a-z0-9_]+$, '../x' found")],
             ),
             (
-                {"action": "download", "koji_build": "x-1-1", "arch": []},
-                [(("arch",), "List should have at least 1 item after validation, not 0")],
-            ),
-            (
                 {"action": "download", "koji_build": "x-1-1", "arch": "all", "src": "yes"},
                 [(("src",), "must be a boolean (true or false), 'str' found")],
             ),
@@ -122,7 +128,6 @@ class TestParams:
             "bad-action",
             "no-arch",
             "bad-arch",
-            "empty-arch",
             "src-type",
             "typo",
         ],
@@ -157,6 +162,39 @@ class TestSelectArches:
             "x86_64",
             "aarch64",
         ]
+
+
+class TestLibtaskotronArches:
+    """The arch rules libtaskotron's koji directive had, which formulas rely on."""
+
+    def test_src_in_arch_is_the_source_rpm(self) -> None:
+        """Assert ``arch: [src]`` (csmock's formula) asks for the source RPM alone, and src
+        beside binary arches adds it to them."""
+        assert select_arches(["src"]) == ArchSelection(("src",), frozenset(), True)
+        assert select_arches(["x86_64", "src"]).arches == ("noarch", "src", "x86_64")
+        assert select_arches(["all", "src"]).wants("src")
+
+    def test_empty_arch_is_no_binary_rpm(self) -> None:
+        """Assert ``arch: []`` asks for nothing but the source RPM when src is set."""
+        assert select_arches([]).nothing
+        assert select_arches([], src=True) == ArchSelection(("src",), frozenset(), True)
+
+    def test_base_arches_mean_their_concrete_arches(self) -> None:
+        """Assert i386 and armhfp ask for the arches Koji builds under them, in arch_exclude
+        too."""
+        assert select_arches("i386").arches == ("i386", "i486", "i586", "i686", "noarch")
+        assert select_arches(["armhfp"]).arches == ("armhfp", "armv7hl", "noarch")
+        assert not select_arches("all", "i386").wants("i686")
+
+    def test_one_excluded_arch_as_a_string(self) -> None:
+        """Assert arch_exclude may be one arch as a string (abicheck's ``noarch``)."""
+        selection = select_arches("all", "noarch")
+        assert (selection.wants("noarch"), selection.wants("x86_64")) == (False, True)
+
+    def test_exclude_wins_over_src(self) -> None:
+        """Assert an excluded src is not downloaded, whether asked by src or arch."""
+        assert not select_arches(["src"], ["src"]).wants("src")
+        assert not select_arches("all", ["src"], src=True).wants("src")
 
 
 class TestSelectRpms:
@@ -272,6 +310,20 @@ class TestNvr:
     def test_stable_tags(self, nvr: str, tags: list[str]) -> None:
         assert stable_tags(nvr) == tags
 
+    @pytest.mark.parametrize(
+        ("nevr", "nvr"),
+        [
+            ("bar-4:1.2-3.fc20", "bar-1.2-3.fc20"),
+            ("bar-0:1.2-3.fc20", "bar-1.2-3.fc20"),
+            ("python-foo-1.0-1.fc40", "python-foo-1.0-1.fc40"),
+            ("not-an:nvr", "not-an:nvr"),
+            ("x-a:1-1", "x-a:1-1"),  # not a number before the colon: left as it is
+        ],
+    )
+    def test_strip_epoch(self, nevr: str, nvr: str) -> None:
+        """Assert an N(E)VR loses its epoch, as libtaskotron's rpmformat(nevr, 'nvr')."""
+        assert strip_epoch(nevr) == nvr
+
     def test_no_fedora_dist_tag(self) -> None:
         """Assert a release without .fcNN cannot name stable tags."""
         with pytest.raises(ValueError) as caught:
@@ -367,3 +419,42 @@ class TestServiceConfig:
         with pytest.raises(DirectiveError) as caught:
             service_config({"CHECKLINE_KOJI_RETRY_WAIT": "-1"})
         assert str(caught.value) == ("CHECKLINE_KOJI_RETRIES and _RETRY_WAIT must not be negative")
+
+
+class TestRpmOrder:
+    @pytest.mark.parametrize(
+        ("a", "b", "expected"),
+        [
+            ("1.0", "1.0", 0),
+            ("2.0", "1.0", 1),
+            ("2.0.1", "2.0", 1),
+            ("2.0.1a", "2.0.1", 1),
+            ("5.5p10", "5.5p1", 1),
+            ("10.1xyz", "10xyz", 1),
+            ("8", "xyz.4", 1),  # digits beat letters
+            ("6.0.rc1", "6.0", 1),
+            ("10.0001", "10.1", 0),  # leading zeros do not count
+            ("4.999.9", "5.0", -1),
+            ("2.0", "2_0", 0),  # separators are only separators
+            ("1.0~rc1", "1.0", -1),  # ~ sorts before the end
+            ("1.0~rc1", "1.0~rc2", -1),
+            ("1.0^git1", "1.0", 1),  # ^ after the end
+            ("1.0^git1", "1.01", -1),  # ... but before anything else
+            ("1.0^20160102", "1.0^20160101^git1", 1),
+            ("1.0~rc1^git1", "1.0~rc1", 1),
+            ("1.0^git1~pre", "1.0^git1", -1),
+        ],
+    )
+    def test_rpmvercmp_is_rpms_order(self, a: str, b: str, expected: int) -> None:
+        """Assert versions compare as librpm's rpmvercmp (cases from rpm's own test suite)."""
+        assert (rpmvercmp(a, b), rpmvercmp(b, a)) == (expected, -expected)
+
+    def test_builds_by_epoch_then_version_then_release(self) -> None:
+        """Assert builds sort by epoch (None is 0), then version, then release."""
+        old = {"epoch": None, "version": "1.10", "release": "1.fc40"}
+        new = {"epoch": None, "version": "1.10", "release": "2.fc40"}
+        older_version = {"epoch": None, "version": "1.9", "release": "9.fc40"}
+        epoch = {"epoch": 1, "version": "0.1", "release": "1.fc40"}
+        assert max([old, epoch, new, older_version], key=evr_key) is epoch
+        assert sorted([new, older_version, old], key=evr_key) == [older_version, old, new]
+        assert compare_builds(old, {**old, "epoch": 0}) == 0
