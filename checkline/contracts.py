@@ -35,6 +35,7 @@ __all__ = [
     "ITEM_TYPE",
     "JOB_KEYS",
     "NOARCH",
+    "NO_RESULT",
     "RESULTS_FILE",
     "RUNNER_LOG",
     "RUN_UUID",
@@ -177,6 +178,10 @@ RESULTS_FILE = "results.tap"  #: the verdicts, TAP13
 EXECUTION_FILE = "execution.json"  #: how the run went (execution_status, status...)
 RUNNER_LOG = "runner.log"  #: what the runner did: every result's log link by default
 TASK_OUTPUT = "task_output"  #: the check's own files (``${artifactsdir}``)
+
+#: What a run's record and its report say of a check that ran to its end without recording
+#: a verdict (``execution.json``'s ``message`` starts with it, ``no_results`` is true).
+NO_RESULT = "the check recorded no result"
 
 #: A check: the name of its folder in the checks repository (``checks/<name>/runtask.yml``).
 #: One path element that cannot be an option (no leading ``-``) nor ``.``/``..``.

@@ -26,18 +26,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from checkline.contracts import Verdict, namespaced_testcase
+from checkline.contracts import NO_RESULT, Verdict, namespaced_testcase
 from checkline.outcomes import Outcome
 
 from .verdicts import Problem
 
 __all__ = [
     "BASE_OUTCOMES",
+    "NO_RESULT_OUTCOME",
     "REPORT_KEY",
     "ReportedRun",
     "accept_outcomes",
     "crashed_body",
     "group_body",
+    "no_result_body",
     "result_bodies",
     "status_bodies",
     "testcase_name",
@@ -207,6 +209,29 @@ def crashed_body(
     if log_url:
         body["ref_url"] = log_url
     return _with_key(job, index, body)
+
+
+#: The outcome of a run that recorded no result: not CRASHED, as nothing crashed (the run
+#: finished; a rerun gives the same nothing), and never PASSED or INFO, which gating tools count
+#: as satisfied. Every ResultsDB accepts it, so it is posted as it is.
+NO_RESULT_OUTCOME = Outcome.NEEDS_INSPECTION.value
+
+
+def no_result_body(job: ReportedRun, reason: str, log_url: str | None) -> dict[str, Any]:
+    """The one result of a run that ran to its end without recording a verdict (no
+    ``resultsdb`` action, a check that returned nothing): NEEDS_INSPECTION for the job's
+    testcase, its note saying no result was recorded, and why (``reason``)."""
+    note = reason if reason.startswith(NO_RESULT) else f"{NO_RESULT}: {reason}"
+    body: dict[str, Any] = {
+        "testcase": {"name": testcase_name("", job)},
+        "outcome": NO_RESULT_OUTCOME,
+        "note": note[:MAX_NOTE],
+        "groups": [group_body(job)],
+        "data": _job_data(job),
+    }
+    if log_url:
+        body["ref_url"] = log_url
+    return _with_key(job, 0, body)
 
 
 def status_bodies(

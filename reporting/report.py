@@ -5,7 +5,8 @@ report step and ``checkline run --resultsdb``.
 (``.mapping``) with log URLs (``.links``), and delivers them exactly once
 (``.deliver``), spooling what cannot be posted (``.spool``). A report never
 silently posts nothing: results that are missing, empty or malformed give a CRASHED result
-for the job, with the problems in its note, beside the verdicts that did parse.
+for the job, with the problems in its note, beside the verdicts that did parse; a run that
+recorded no result gives one NEEDS_INSPECTION result saying so.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from checkline.secrets import Secret
 from .client import ResultsDBClient
 from .deliver import DeliveryFailed, deliver
 from .links import LogLinks
-from .mapping import ReportedRun, crashed_body, result_bodies, status_bodies
+from .mapping import ReportedRun, crashed_body, no_result_body, result_bodies, status_bodies
 from .parse import parse_results
 from .spool import FlushSummary, Spool, SpooledReport
 from .verdicts import Problem
@@ -37,6 +38,7 @@ __all__ = [
     "job_from_run",
     "report_results",
     "report_status",
+    "run_record",
     "summary_lines",
 ]
 
@@ -76,6 +78,8 @@ class ReportSummary:
     spooled: Path | None = None
     error: str = ""
     flushed: FlushSummary | None = None
+    #: The note of the NEEDS_INSPECTION result of a run that recorded no result ("" else).
+    no_result: str = ""
 
 
 def default_spool(rundir: Path | None) -> Path:
@@ -87,6 +91,18 @@ def default_spool(rundir: Path | None) -> Path:
     if rundir is not None:
         return rundir.resolve().parent / ".report-spool"
     return Path(".checkline") / "report-spool"
+
+
+def run_record(rundir: Path | None) -> dict[str, Any]:
+    """The run directory's ``execution.json`` as a dict; ``{}`` without one (or unreadable)."""
+    if rundir is None or not (rundir / EXECUTION_FILE).is_file():
+        return {}
+    try:
+        loaded = json.loads((rundir / EXECUTION_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        log.warning("%s: unreadable, ignored: %s", rundir / EXECUTION_FILE, err)
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def job_from_run(rundir: Path | None, **given: str | None) -> ReportedRun:
@@ -101,15 +117,7 @@ def job_from_run(rundir: Path | None, **given: str | None) -> ReportedRun:
     Raises:
         ReportError: no uuid in either.
     """
-    recorded: dict[str, Any] = {}
-    if rundir is not None and (rundir / EXECUTION_FILE).is_file():
-        try:
-            loaded = json.loads((rundir / EXECUTION_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            log.warning("%s: unreadable, ignored: %s", rundir / EXECUTION_FILE, err)
-        else:
-            recorded = loaded if isinstance(loaded, dict) else {}
-
+    recorded = run_record(rundir)
     if "testcase" not in recorded and "taskname" in recorded:  # an older runner's record
         recorded["testcase"] = recorded["taskname"]
 
@@ -144,7 +152,12 @@ def _read(results: Path | None) -> tuple[str | None, Problem | None]:
 def build_bodies(
     text: str | None, job: ReportedRun, links: LogLinks, source: str
 ) -> tuple[list[dict[str, Any]], list[Problem]]:
-    """The result bodies of a results text, and the problems that made a CRASHED result."""
+    """The result bodies of a results text, and the problems that make a CRASHED result.
+
+    A text that reads without problems and holds no verdict gives neither: the run recorded
+    no result (``report_results`` posts that as NEEDS_INSPECTION). An empty text is a problem:
+    the runner always writes TAP's header, so something else broke.
+    """
     problems: list[Problem] = []
     verdicts: list[Verdict] = []
     if text is not None and not text.strip():
@@ -152,8 +165,6 @@ def build_bodies(
     elif text is not None:
         parsed = parse_results(text)
         problems, verdicts = parsed.problems, parsed.verdicts
-        if not verdicts and not problems:
-            problems = [Problem(source, "holds no results")]
     bodies = result_bodies(
         verdicts, job, lambda v: links.for_verdict(v, f"{v.get('checkname') or 'verdict'}")
     )
@@ -228,9 +239,22 @@ def report_results(
     bodies, problems = build_bodies(text, the_job, links, source)
     if unreadable is not None:
         problems = [unreadable]
+    summary = ReportSummary(the_job, problems=problems, refused=links.refused)
     if problems:
         bodies.append(crashed_body(the_job, problems, source, links.main_log, len(bodies)))
-    summary = ReportSummary(the_job, problems=problems, refused=links.refused)
+    elif not bodies:
+        # The run recorded no result: one NEEDS_INSPECTION result says so, never nothing
+        # (which gating would not see) and never a pass.
+        recorded = run_record(rundir) if unavailable is None else {}
+        message = recorded.get("message")
+        reason = (
+            message
+            if recorded.get("no_results") is True and isinstance(message, str) and message
+            else f"{source} holds no verdict"
+        )
+        body = no_result_body(the_job, reason, links.main_log)
+        summary.no_result = body["note"]
+        bodies.append(body)
     return _send(target, the_job, bodies, summary)
 
 
@@ -270,6 +294,8 @@ def summary_lines(summary: ReportSummary) -> list[tuple[str, bool]]:
         )
     ]
     lines += [(f"malformed results: {p} (reported as CRASHED)", True) for p in summary.problems]
+    if summary.no_result:
+        lines.append((f"no result: {summary.no_result} (reported as NEEDS_INSPECTION)", True))
     lines += [(f"refused artifact: {problem}", True) for problem in summary.refused]
     flushed = summary.flushed
     if flushed and (flushed.flushed or flushed.errors):

@@ -20,6 +20,7 @@ from typing import Any
 
 from checkline.contracts import (
     EXECUTION_FILE,
+    NO_RESULT,
     RESULTS_FILE,
     RUNNER_LOG,
     TASK_OUTPUT,
@@ -136,6 +137,7 @@ def run_job(
     testcase = checkname
     namespace: str | None = None  # unknown until the formula loads
     execution = Execution()
+    has_results_action = False  # to say why nothing was recorded
     try:
         log.info(
             "run %s: %s %s (%s, arch %s)", run.uuid, formula_path, run.item, run.item_type, run.arch
@@ -186,6 +188,7 @@ def run_job(
                 cancel=cancel or CancelToken(),
                 on_verdicts=record,
             )
+            has_results_action = any(action.directive.name == "results" for action in plan.actions)
             execution = execute(plan, ctx, dict(known))
         final = verdicts
         if execution.status is not RunStatus.FINISHED:
@@ -202,7 +205,15 @@ def run_job(
                 output=_tail(rundir / failed.log) if failed else "",
             )
         elif not verdicts:
-            log.warning("the task finished without recording any verdict")
+            # Said plainly, so that a check that lost its verdicts never passes for green:
+            # reporting posts NEEDS_INSPECTION with this message (reporting/report.py).
+            why = (
+                "its resultsdb action got no verdict (did the check return nothing?)"
+                if has_results_action
+                else "the formula has no resultsdb action to record one"
+            )
+            execution.message = f"{NO_RESULT}: {why}"
+            log.warning("%s", execution.message)
         _write_atomically(rundir / RESULTS_FILE, format_tap(final))
         document = {
             "execution_status": execution.status.execution_status,
@@ -219,6 +230,7 @@ def run_job(
             "exit_code": int(execution.exit_code),
             "message": execution.message,
             "verdicts": len(final),
+            "no_results": not verdicts,
             "worst_outcome": worst_outcome(final),
             "started": started,
             "finished": _now(),

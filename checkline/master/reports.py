@@ -101,6 +101,7 @@ def report_run(
 
     ``props`` are the job's, already checked by the reserve step. A run whose upload failed
     is reported CRASHED, saying where its artifacts stayed: its results are not here to read.
+    A run that recorded no result is reported NEEDS_INSPECTION, and the step ends WARNINGS.
     """
     rundir = artifacts_path(settings.artifacts_root, props["uuid"])
     reason = None
@@ -126,6 +127,8 @@ def report_run(
     text = "".join(f"{line}\n" for line, _problem in summary_lines(summary))
     if summary.spooled is not None:
         return ReportOutcome(WARNINGS, "spooled", text)
+    if summary.no_result:  # posted as NEEDS_INSPECTION; the build must not look green either
+        return ReportOutcome(WARNINGS, "no result", text)
     return ReportOutcome(SUCCESS, f"{summary.posted + summary.already} result(s)", text)
 
 

@@ -49,8 +49,14 @@ class Exitcode(Directive[ExitcodeParams]):
     Params = ExitcodeParams
 
     def run(self, params: ExitcodeParams, ctx: RunContext) -> int:
-        last = params.result_last is not None
-        parsed = parse_results(params.result_last if last else params.result_worst)
+        last = "result_last" in params.model_fields_set
+        given = params.result_last if last else params.result_worst
+        if given is None:
+            raise DirectiveError(
+                "exitcode: the results hold no verdict (None was given: did the check return "
+                "nothing?)"
+            )
+        parsed = parse_results(given)
         if parsed.problems:
             problems = "; ".join(str(problem) for problem in parsed.problems)
             raise DirectiveError(f"exitcode: cannot read the results: {problems}")

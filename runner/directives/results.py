@@ -44,6 +44,10 @@ class Results(Directive[ResultsParams]):
           resultsdb:
             results: ${check_output}
 
+    Results that are None (the export of a check that returned nothing) or an empty text
+    record nothing, with a warning: the run then recorded no result, which ``execution.json``
+    and reporting say plainly (never a pass).
+
     Returns: the recorded verdicts as ResultYAML.
     """
 
@@ -58,6 +62,16 @@ class Results(Directive[ResultsParams]):
                 raise DirectiveError(f"cannot read results file {str(path)!r}: {err}") from err
         else:
             data = params.results
+        if data is None or (isinstance(data, str) and not data.strip()):
+            # What a check that returned nothing exports: no verdict to record, said plainly
+            # (the run then ends with no result, which reporting never posts as a pass).
+            given = "None" if data is None else "an empty text"
+            ctx.log.warning(
+                "%s: nothing to record (the results given are %s: did the check return nothing?)",
+                self.name,
+                given,
+            )
+            return format_resultyaml([])
         parsed = parse_results(data)
         if parsed.problems:
             problems = "; ".join(str(problem) for problem in parsed.problems)

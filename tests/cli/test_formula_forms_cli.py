@@ -103,3 +103,53 @@ def test_shell_failing_plain_command_is_an_execution_error(
         "actions[0] (run commands): command 'sh' exited with status 4"
         " (output in 00-run-commands.log)"
     )
+
+
+NO_RESULTDB_ACTION = """\
+    name: silent
+    namespace: dist
+    actions:
+      - name: check something
+        shell: [[sh, -c, 'echo checked']]
+"""
+
+RETURNS_NOTHING = """\
+    name: silent
+    namespace: dist
+    actions:
+      - name: run the check
+        python: {file: check.py, callable: run, koji_build: "${koji_build}"}
+        export: out
+      - name: report
+        resultsdb: {results: "${out}"}
+"""
+
+
+@pytest.mark.parametrize("way", WAYS)
+@pytest.mark.parametrize(
+    ("formula", "why"),
+    [
+        (NO_RESULTDB_ACTION, "the formula has no resultsdb action to record one"),
+        (RETURNS_NOTHING, "its resultsdb action got no verdict (did the check return nothing?)"),
+    ],
+    ids=["no-resultsdb-action", "check-returns-none"],
+)
+def test_a_run_that_records_nothing_says_so(
+    way: str, script: Path, tmp_path: Path, formula: str, why: str
+) -> None:
+    """Assert a run that records no result finishes (exit 0) and says so plainly: in
+    execution.json (no_results, message) and as a WARNING in the log and on stderr."""
+    check = write_check(tmp_path, formula)
+    (check / "check.py").write_text("def run(koji_build):\n    print('checked', koji_build)\n")
+    done, rundir = invoke(way, script, check, tmp_path, "none-1")
+    assert done.returncode == 0, done.stderr
+    execution = json.loads((rundir / "execution.json").read_text())
+    message = f"the check recorded no result: {why}"
+    assert {k: execution[k] for k in ("status", "verdicts", "no_results", "message")} == {
+        "status": "FINISHED",
+        "verdicts": 0,
+        "no_results": True,
+        "message": message,
+    }
+    assert f"WARNING {message}" in (rundir / "runner.log").read_text()
+    assert f"WARNING {message}" in done.stderr

@@ -94,6 +94,35 @@ def test_assert_uploaded_run_reported_once_with_links(rdb: ResultsDBServer, tmp_
     assert len(results(rdb, uuid)) == 1
 
 
+def test_assert_run_without_result_reported_needs_inspection_step_warns(
+    rdb: ResultsDBServer, tmp_path: Path
+) -> None:
+    """Assert the report step posts a run that recorded no result as one NEEDS_INSPECTION
+    result saying so, and ends WARNINGS, so neither ResultsDB nor the build looks green."""
+    config = settings(tmp_path, rdb.root)
+    check = tmp_path / "silent"
+    check.mkdir()
+    (check / "runtask.yml").write_text(
+        "name: silent\nnamespace: dist\nactions:\n  - shell: [[echo, checked]]\n"
+    )
+    uuid = str(uuid_module.uuid4())
+    subprocess.run(
+        [Path(sys.executable).parent / "checkline", "run", check, "-i", ITEM, "-t",
+         "koji_build", "-a", "x86_64", "--uuid", uuid, "--artifacts", config.artifacts_root],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    done = report_run(config, job(uuid), JOB_URL, uploaded=True)
+    assert (done.result, done.summary) == (WARNINGS, "no result"), done.log
+    note = "the check recorded no result: the formula has no resultsdb action to record one"
+    assert f"no result: {note} (reported as NEEDS_INSPECTION)" in done.log
+    [result] = results(rdb, uuid)
+    assert (result["testcase"]["name"], result["outcome"], result["note"]) == (
+        "dist.silent",
+        "NEEDS_INSPECTION",
+        note,
+    )
+
+
 def test_assert_wrong_token_refused_not_spooled(rdb: ResultsDBServer, tmp_path: Path) -> None:
     config = settings(tmp_path, rdb.root, token="not-the-token")  # noqa: S106
     uuid = uploaded_run(config)

@@ -131,6 +131,74 @@ def test_assert_testcases_are_named_as_libtaskotron_named_them(
     ]
 
 
+SILENT_FORMULAS = {
+    "no-resultsdb-action": (
+        "name: silent\nnamespace: dist\nactions:\n  - shell: [[echo, checked]]\n",
+        "the check recorded no result: the formula has no resultsdb action to record one",
+    ),
+    "check-returns-none": (
+        "name: silent\nnamespace: dist\nactions:\n"
+        "  - python: {file: check.py, callable: run}\n    export: out\n"
+        '  - resultsdb: {results: "${out}"}\n',
+        "the check recorded no result: its resultsdb action got no verdict"
+        " (did the check return nothing?)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SILENT_FORMULAS))
+@pytest.mark.parametrize("how", ["report", "run --resultsdb"])
+def test_assert_a_run_without_result_is_reported_needs_inspection(
+    rdb: Client, artifacts: Artifacts, tmp_path: Path, script: Path, case: str, how: str
+) -> None:
+    """Assert a run that recorded no result (no resultsdb action; a check returning None) is
+    reported, by `checkline report` and by `checkline run --resultsdb` alike, as one
+    NEEDS_INSPECTION result for the formula's testcase saying no result was recorded: never
+    nothing, never a pass."""
+    formula, note = SILENT_FORMULAS[case]
+    (tmp_path / "check").mkdir()
+    (tmp_path / "check" / "runtask.yml").write_text(formula)
+    (tmp_path / "check" / "check.py").write_text("def run():\n    print('no verdict')\n")
+    reporting = ["--resultsdb", rdb.root, "--artifacts-url", artifacts.url]
+    run = checkline(
+        script, "run", tmp_path / "check", "-i", "foo-1-1.fc40", "-t", "koji_build",
+        "--uuid", UUID, "--artifacts", artifacts.root,
+        *(reporting if how == "run --resultsdb" else []),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    if how == "report":
+        report = checkline(script, "report", artifacts.root / UUID / "results.tap", *reporting)
+        assert report.returncode == 0, report.stderr
+        assert f"no result: {note} (reported as NEEDS_INSPECTION)" in report.stderr
+    [result] = results_of(rdb, groups=UUID)
+    assert plain(result) == {
+        "testcase": "dist.silent",
+        "outcome": "NEEDS_INSPECTION",
+        "note": note,
+        "data": {"item": ["foo-1-1.fc40"], "type": ["koji_build"], "arch": ["noarch"]},
+    }
+    assert result["ref_url"] == f"{artifacts.url}/{UUID}/runner.log"
+
+
+def test_assert_results_without_verdict_are_no_result(
+    rdb: Client, tmp_path: Path, script: Path
+) -> None:
+    """Assert a results file that reads well but holds no verdict, given alone (no run
+    directory), is reported as no result: NEEDS_INSPECTION, not CRASHED as malformed."""
+    (tmp_path / "results.yml").write_text("results: []\n")
+    report = checkline(
+        script, "report", tmp_path / "results.yml", "--resultsdb", rdb.root, "--uuid", UUID,
+        "--testcase", "dist.silent", "-i", "foo-1-1", "-t", "koji_build",
+    )  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    [result] = results_of(rdb, groups=UUID)
+    assert (result["testcase"]["name"], result["outcome"], result["note"]) == (
+        "dist.silent",
+        "NEEDS_INSPECTION",
+        "the check recorded no result: results.yml holds no verdict",
+    )
+
+
 def test_assert_every_outcome_unicode_and_multiline(
     rdb: Client, fixtures_dir: Path, script: Path
 ) -> None:

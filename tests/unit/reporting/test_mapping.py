@@ -13,6 +13,7 @@ from checkline.reporting.mapping import (
     accept_outcomes,
     crashed_body,
     group_body,
+    no_result_body,
     result_bodies,
     status_bodies,
 )
@@ -159,6 +160,30 @@ def test_assert_crashed_body_names_problems() -> None:
         "type": "koji_build",
         "arch": "x86_64",
     }
+
+
+def test_assert_no_result_body_is_needs_inspection_for_the_job() -> None:
+    """Assert a run without a result gives one NEEDS_INSPECTION result for the job's
+    testcase, its note saying no result was recorded and why, linking the main log."""
+    body = no_result_body(
+        JOB, "the check recorded no result: the formula has no resultsdb action", "http://l/x"
+    )
+    assert {k: v for k, v in body.items() if k != "data"} == {
+        "testcase": {"name": "dist.rpmlint"},
+        "outcome": "NEEDS_INSPECTION",
+        "note": "the check recorded no result: the formula has no resultsdb action",
+        "groups": [group_body(JOB)],
+        "ref_url": "http://l/x",
+    }
+    assert body["data"] == {
+        "item": "xchat-0.5-1.fc20",
+        "type": "koji_build",
+        "arch": "x86_64",
+        REPORT_KEY: body["data"][REPORT_KEY],
+    }
+    other = no_result_body(JOB, "results.tap holds no verdict", None)
+    assert other["note"] == "the check recorded no result: results.tap holds no verdict"
+    assert "ref_url" not in other
 
 
 def test_assert_status_bodies_keyed_per_outcome() -> None:

@@ -51,6 +51,66 @@ def test_execution_records_the_namespace(tmp_path: Path) -> None:
     assert (report.execution["testcase"], report.execution["namespace"]) == ("task", None)
 
 
+def test_no_resultsdb_action_is_said_plainly(tmp_path: Path) -> None:
+    """Assert a formula without a resultsdb action finishes (exit 0) with no verdict, and says
+    so: execution.json's no_results and message, a WARNING in runner.log."""
+    formula = write_formula(tmp_path, "- dummy: {outcome: PASSED}")
+    report = run_job(make_input(), formula, artifacts=tmp_path / "art")
+    assert report.exit_code == 0
+    execution, verdicts = read_run(report.rundir)
+    assert verdicts == []
+    assert (execution["status"], execution["verdicts"], execution["no_results"]) == (
+        "FINISHED",
+        0,
+        True,
+    )
+    assert execution["message"] == (
+        "the check recorded no result: the formula has no resultsdb action to record one"
+    )
+    assert (
+        "WARNING the check recorded no result: the formula has no resultsdb action"
+        in (report.rundir / "runner.log").read_text()
+    )
+
+
+def test_a_check_returning_nothing_is_said_plainly(tmp_path: Path) -> None:
+    """Assert a python check that returns None, fed to resultsdb, records nothing and the run
+    says so (it used to crash: 'results are malformed: cannot read results from NoneType')."""
+    formula = write_formula(
+        tmp_path,
+        """
+        - python: {file: check.py, callable: run}
+          export: out
+        - resultsdb: {results: "${out}"}
+        """,
+    )
+    (formula.parent / "check.py").write_text("def run():\n    print('forgot to return')\n")
+    report = run_job(make_input(), formula, artifacts=tmp_path / "art")
+    assert report.exit_code == 0
+    execution, verdicts = read_run(report.rundir)
+    assert (verdicts, execution["status"], execution["no_results"]) == ([], "FINISHED", True)
+    assert execution["message"] == (
+        "the check recorded no result: its resultsdb action got no verdict"
+        " (did the check return nothing?)"
+    )
+    log = (report.rundir / "runner.log").read_text()
+    assert "WARNING results: nothing to record (the results given are None" in log
+    assert "WARNING the check recorded no result: its resultsdb action got no verdict" in log
+
+
+def test_no_results_is_false_when_the_check_recorded_some(tmp_path: Path) -> None:
+    """Assert no_results is false, and the message empty, for a run that recorded a verdict;
+    true for a crashed run whose check recorded none (its one verdict is the crash's)."""
+    formula = write_formula(tmp_path, '- dummy: {}\n  export: out\n- results: {results: "${out}"}')
+    execution, _ = read_run(run_job(make_input(), formula, artifacts=tmp_path / "a").rundir)
+    assert (execution["no_results"], execution["message"]) == (False, "")
+    crash = write_formula(tmp_path, "- dummy: {crash: boom}")
+    execution, verdicts = read_run(run_job(make_input(), crash, artifacts=tmp_path / "b").rundir)
+    assert (execution["no_results"], execution["verdicts"]) == (True, 1)
+    assert verdicts[0]["outcome"] == "CRASHED"
+    assert execution["message"] == "actions[0] (dummy): boom"
+
+
 def test_finished_run_writes_everything(tmp_path: Path) -> None:
     """Assert a finished run writes results.tap, execution.json, runner.log and action logs."""
     formula = write_formula(

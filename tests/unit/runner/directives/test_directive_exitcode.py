@@ -171,8 +171,21 @@ def test_unknown_key_next_to_a_valid_one() -> None:
         ("results: []\n", "exitcode: the results hold no verdict"),
         ("results:\n", "exitcode: the results hold no verdict"),
         ([], "exitcode: the results hold no verdict"),
+        (
+            None,  # a check that returned nothing
+            "exitcode: the results hold no verdict (None was given: did the check return nothing?)",
+        ),
     ],
-    ids=["missing-type", "bad-outcome", "not-resultyaml", "int", "empty", "null", "empty-list"],
+    ids=[
+        "missing-type",
+        "bad-outcome",
+        "not-resultyaml",
+        "int",
+        "empty",
+        "null",
+        "empty-list",
+        "none",
+    ],
 )
 def test_unusable_results(
     make_ctx: MakeCtx, recorded: Recorded, results: Any, message: str

@@ -209,6 +209,39 @@ def test_no_results(make_ctx: MakeCtx, recorded: Recorded) -> None:
     assert recorded.verdicts == []
 
 
+@pytest.mark.parametrize(
+    ("results", "given"),
+    [(None, "None"), ("", "an empty text"), ("  \n", "an empty text")],
+    ids=["none", "empty", "blank"],
+)
+def test_nothing_given_records_nothing_and_says_so(
+    make_ctx: MakeCtx,
+    recorded: Recorded,
+    caplog: pytest.LogCaptureFixture,
+    results: Any,
+    given: str,
+) -> None:
+    """Assert None (what a check that returned nothing exports) or an empty text records no
+    verdict, with a warning, instead of failing the run as malformed results."""
+    ctx = make_ctx()
+    with caplog.at_level("WARNING", logger=ctx.log.name):
+        out = run({"results": results}, ctx)
+    assert yaml.safe_load(out) == {"results": []}
+    assert recorded.verdicts == []
+    assert (
+        f"results: nothing to record (the results given are {given}: did the check return"
+        " nothing?)" in caplog.text
+    )
+
+
+def test_empty_results_file_records_nothing(make_ctx: MakeCtx, recorded: Recorded) -> None:
+    """Assert an empty results file is nothing to record, as an empty text is."""
+    ctx = make_ctx()
+    (ctx.taskdir / "out.yml").write_text("")
+    assert yaml.safe_load(run({"file": "out.yml"}, ctx)) == {"results": []}
+    assert recorded.verdicts == []
+
+
 @pytest.mark.parametrize("params", [{}, {"results": "x", "file": "y"}], ids=["neither", "both"])
 def test_exactly_one_of_results_and_file(params: dict[str, Any]) -> None:
     """Assert results and file are mutually exclusive and one is required."""
