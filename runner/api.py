@@ -136,6 +136,7 @@ def run_job(
     checkname = formula_path.parent.name or "task"
     testcase = checkname
     namespace: str | None = None  # unknown until the formula loads
+    environment: dict[str, Any] | None = None  # the formula's environment, as given
     execution = Execution()
     has_results_action = False  # to say why nothing was recorded
     try:
@@ -149,9 +150,15 @@ def run_job(
             execution = Execution(RunStatus.JOB_ERROR, str(err), ExitCode.JOB_ERROR)
         else:
             checkname, testcase, namespace = plan.name, plan.testcase, plan.namespace
-            if plan.environment:
+            environment = dict(plan.environment)
+            if environment:
+                needs = plan.requirements
+                listed = [f"rpm: {', '.join(needs.rpm)}"] if needs.rpm else []
+                listed += [f"{key}: {value!r}" for key, value in needs.other.items()]
                 log.info(
-                    "environment %s: not installed by the local runner", dict(plan.environment)
+                    "environment (recorded in execution.json; the local runner installs "
+                    "nothing): %s",
+                    "; ".join(listed),
                 )
 
             def record(new: list[Verdict]) -> None:
@@ -227,6 +234,7 @@ def run_job(
             "testcase": testcase,
             "namespace": namespace,
             "formula": str(formula_path),
+            "environment": environment,
             "exit_code": int(execution.exit_code),
             "message": execution.message,
             "verdicts": len(final),
@@ -236,7 +244,9 @@ def run_job(
             "finished": _now(),
             "actions": [asdict(record) for record in execution.actions],
         }
-        _write_atomically(rundir / EXECUTION_FILE, json.dumps(document, indent=2) + "\n")
+        # default=str: the environment is YAML as given, which may hold dates.
+        text = json.dumps(document, indent=2, default=str)
+        _write_atomically(rundir / EXECUTION_FILE, text + "\n")
         log.info("run %s: %s, exit code %d", run.uuid, execution.status.value, execution.exit_code)
     finally:
         if keep_workdir:

@@ -16,10 +16,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from checkline.contracts import namespaced_testcase
 
@@ -29,11 +29,30 @@ from .job import RESERVED_NAMES
 from .schema import validation_problems
 from .variables import PlaceholderError, preview, references
 
-__all__ = ["Action", "Plan", "build_plan", "load_plan"]
+__all__ = ["Action", "Plan", "Requirements", "build_plan", "load_plan"]
 
 Location = tuple[str | int, ...]
 _ACTION_KEYS = ("name", "export", "timeout")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: A package a formula's ``environment: {rpm: [...]}`` names, as dnf takes it (a name, a
+#: ``name-version``, a provide such as ``python3dist(foo)`` or ``/usr/bin/x``): no blank or
+#: control character, and no leading ``-``, which dnf would read as an option.
+_RPM_SPEC = re.compile(r"[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]*")
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What a formula asks of the machine that runs it (Taskotron's ``environment:``), read
+    from ``Plan.requirements``: the one place the disposable-environment step (not there yet;
+    the local runner installs nothing) learns what to install.
+
+    ``rpm``: the packages of ``environment.rpm``, in order, checked when the formula loads
+    (plain strings, no blank, no leading ``-``). ``other``: the environment's other keys, as
+    given (kept and recorded; nothing reads them yet).
+    """
+
+    rpm: tuple[str, ...] = ()
+    other: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -63,11 +82,20 @@ class Plan:
     desc: str = ""
     maintainer: str = ""
     input_args: tuple[str, ...] = ()
+    #: The formula's ``environment`` as given (``{"rpm": [...]}``): ``execution.json`` records
+    #: it; ``requirements`` is the same, read.
     environment: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def taskdir(self) -> Path:
         return self.source.parent
+
+    @property
+    def requirements(self) -> Requirements:
+        """What the formula asks to have installed where it runs (see ``Requirements``)."""
+        rpm = self.environment.get("rpm") or []
+        other = {key: value for key, value in self.environment.items() if key != "rpm"}
+        return Requirements(tuple(rpm), other)
 
     @property
     def testcase(self) -> str:
@@ -82,6 +110,22 @@ class _Input(BaseModel):
     args: list[str] = []
 
 
+def _rpm_spec(name: str) -> str:
+    if not _RPM_SPEC.fullmatch(name):
+        raise ValueError(
+            f"must name a package (no blank or control character, not starting with '-'), "
+            f"{name!r} found"
+        )
+    return name
+
+
+class _Environment(BaseModel):
+    """Taskotron's ``environment``: ``rpm`` is checked; other keys are kept as given."""
+
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
+    rpm: list[Annotated[str, AfterValidator(_rpm_spec)]] = []
+
+
 class _Header(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -89,7 +133,7 @@ class _Header(BaseModel):
     desc: str = ""
     maintainer: str = ""
     input: _Input = _Input()
-    environment: dict[str, Any] = {}
+    environment: _Environment = _Environment()
     actions: list[Any] = Field(min_length=1)
 
 
@@ -215,7 +259,7 @@ def build_plan(
         desc=header.desc,
         maintainer=header.maintainer,
         input_args=tuple(args),
-        environment=header.environment,
+        environment=dict(data.get("environment") or {}),
         actions=tuple(actions),
     )
 

@@ -153,3 +153,32 @@ def test_a_run_that_records_nothing_says_so(
     }
     assert f"WARNING {message}" in (rundir / "runner.log").read_text()
     assert f"WARNING {message}" in done.stderr
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_environment_is_recorded_and_listed(way: str, script: Path, tmp_path: Path) -> None:
+    """Assert a formula's ``environment: rpm: [...]`` is recorded in execution.json as given
+    and listed in the log (the local runner installs nothing)."""
+    check = write_check(
+        tmp_path,
+        """\
+        name: python-versions
+        namespace: dist
+        environment:
+          rpm: [rpm-python, python2-dnf, python-bugzilla]
+        actions:
+          - dummy: {}
+            export: out
+          - resultsdb: {results: "${out}"}
+        """,
+    )
+    done, rundir = invoke(way, script, check, tmp_path, "env-1")
+    assert done.returncode == 0, done.stderr
+    execution = json.loads((rundir / "execution.json").read_text())
+    assert execution["environment"] == {"rpm": ["rpm-python", "python2-dnf", "python-bugzilla"]}
+    line = (
+        "environment (recorded in execution.json; the local runner installs nothing): "
+        "rpm: rpm-python, python2-dnf, python-bugzilla"
+    )
+    assert line in (rundir / "runner.log").read_text()
+    assert line in done.stderr

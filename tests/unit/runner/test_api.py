@@ -111,6 +111,32 @@ def test_no_results_is_false_when_the_check_recorded_some(tmp_path: Path) -> Non
     assert execution["message"] == "actions[0] (dummy): boom"
 
 
+def test_environment_recorded_and_logged(tmp_path: Path) -> None:
+    """Assert execution.json records the formula's environment as given, the runner log lists
+    it; {} without one, null for a formula that did not load."""
+    formula = write_formula(
+        tmp_path,
+        "- dummy: {}",
+        extra="environment:\n  rpm: [python3-dnf, rpmlint]\n  since: 2017-01-01\n",
+    )
+    report = run_job(make_input(), formula, artifacts=tmp_path / "art")
+    execution, _ = read_run(report.rundir)
+    assert execution["environment"] == {"rpm": ["python3-dnf", "rpmlint"], "since": "2017-01-01"}
+    assert (
+        "INFO environment (recorded in execution.json; the local runner installs nothing): "
+        "rpm: python3-dnf, rpmlint; since: datetime.date(2017, 1, 1)"
+        in (report.rundir / "runner.log").read_text()
+    )
+    plain = write_formula(tmp_path, "- dummy: {}")
+    assert (
+        run_job(make_input(uuid="u2"), plain, artifacts=tmp_path / "art").execution["environment"]
+        == {}
+    )
+    broken = write_formula(tmp_path, "- nosuch: {}", extra="environment: {rpm: [x]}\n")
+    report = run_job(make_input(uuid="u3"), broken, artifacts=tmp_path / "art")
+    assert json.loads((report.rundir / "execution.json").read_text())["environment"] is None
+
+
 def test_finished_run_writes_everything(tmp_path: Path) -> None:
     """Assert a finished run writes results.tap, execution.json, runner.log and action logs."""
     formula = write_formula(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from checkline.runner.errors import FormulaError
-from checkline.runner.formula import build_plan, load_plan
+from checkline.runner.formula import Requirements, build_plan, load_plan
 
 
 def make_known(**overrides: Any) -> dict[str, Any]:
@@ -213,6 +213,75 @@ class TestLoadPlan:
         """Assert a missing formula file is a FormulaError naming it."""
         with pytest.raises(FormulaError, match="cannot read"):
             load_plan(tmp_path / "missing.yml", make_known())
+
+
+class TestEnvironment:
+    def test_requirements_read_from_the_plan(self, tmp_path: Path) -> None:
+        """Assert the formula's environment is kept as given and read in one place,
+        ``Plan.requirements``: its rpm list in order, its other keys as given."""
+        path = write_formula(
+            tmp_path,
+            """
+            name: x
+            environment:
+              rpm: [python3-dnf, "python3dist(requests)", /usr/bin/rpmlint]
+              note: kept
+            actions:
+              - dummy: {}
+            """,
+        )
+        plan = load_plan(path, make_known())
+        assert plan.environment == {
+            "rpm": ["python3-dnf", "python3dist(requests)", "/usr/bin/rpmlint"],
+            "note": "kept",
+        }
+        assert plan.requirements == Requirements(
+            ("python3-dnf", "python3dist(requests)", "/usr/bin/rpmlint"), {"note": "kept"}
+        )
+
+    def test_no_environment(self, tmp_path: Path) -> None:
+        """Assert a formula without an environment requires nothing."""
+        plan = load_plan(write_formula(tmp_path, "name: x\nactions: [{dummy: {}}]\n"), make_known())
+        assert (plan.environment, plan.requirements) == ({}, Requirements())
+
+    def test_bad_rpm_entries_are_refused_where_they_are(self, tmp_path: Path) -> None:
+        """Assert environment.rpm must be a list of package names: one that dnf would read as
+        an option, holds a blank, or is no string, is a formula problem at its line."""
+        path = write_formula(
+            tmp_path,
+            """
+            name: x
+            environment:
+              rpm:
+                - --nogpgcheck
+                - two words
+                - 3
+            actions:
+              - dummy: {}
+            """,
+        )
+        src = str(path)
+        assert problems_of(path) == [
+            f"{src}:4: environment.rpm[0]: must name a package (no blank or control character, "
+            "not starting with '-'), '--nogpgcheck' found",
+            f"{src}:5: environment.rpm[1]: must name a package (no blank or control character, "
+            "not starting with '-'), 'two words' found",
+            f"{src}:6: environment.rpm[2]: must be a string, 'int' found",
+        ]
+
+    @pytest.mark.parametrize(
+        ("environment", "problem"),
+        [
+            ("{rpm: python3-dnf}", "environment.rpm: must be a list, 'str' found"),
+            ("[python3-dnf]", "environment: must be a mapping, 'list' found"),
+        ],
+    )
+    def test_environment_shapes(self, tmp_path: Path, environment: str, problem: str) -> None:
+        """Assert environment is a mapping and its rpm a list."""
+        path = write_formula(
+            tmp_path, f"name: x\nenvironment: {environment}\nactions: [{{dummy: {{}}}}]\n"
+        )
+        assert problems_of(path) == [f"{path}:2: {problem}"]
 
 
 class TestRealTaskotronFormulas:
