@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .directives import REGISTRY, Directive, DirectiveRegistry, UnknownDirective
 from .errors import FormulaError, FormulaProblem, ParamsError, dotted_path
@@ -62,6 +62,9 @@ class Plan:
     maintainer: str = ""
     input_args: tuple[str, ...] = ()
     environment: Mapping[str, Any] = field(default_factory=dict)
+    #: ``checkline: {python: ...}``: the interpreter of this task's check code, when it needs
+    #: another one than the worker's (``interpreter.py``).
+    python: str | None = None
 
     @property
     def taskdir(self) -> Path:
@@ -78,6 +81,27 @@ class _Input(BaseModel):
     args: list[str] = []
 
 
+class _Checkline(BaseModel):
+    """Checkline's own keys of a formula, under ``checkline:`` (Taskotron has none there)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
+    python: str | None = None
+
+    @field_validator("python")
+    @classmethod
+    def _interpreter(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not value.strip() or any(ch in value for ch in "\0\r\n"):
+            raise ValueError(f"must be an interpreter's path or command name, {value!r} found")
+        if "/" in value and not value.startswith("/"):
+            raise ValueError(
+                f"must be an absolute path or a command name found on PATH (python3.12), "
+                f"{value!r} found: a relative path means something else on every worker"
+            )
+        return value
+
+
 class _Header(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -86,6 +110,7 @@ class _Header(BaseModel):
     maintainer: str = ""
     input: _Input = _Input()
     environment: dict[str, Any] = {}
+    checkline: _Checkline = _Checkline()
     actions: list[Any] = Field(min_length=1)
 
 
@@ -212,6 +237,7 @@ def build_plan(
         maintainer=header.maintainer,
         input_args=tuple(args),
         environment=header.environment,
+        python=header.checkline.python,
         actions=tuple(actions),
     )
 
