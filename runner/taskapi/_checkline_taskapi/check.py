@@ -7,9 +7,9 @@ libtaskotron's documented behaviour. ``flavour()`` binds it to one name: ``libta
 ``TaskotronValueError``, ``checkb`` (libtaskotron's later name) ``CheckbValueError``; nothing
 else differs.
 
-It runs on the check's interpreter, often the system's Python 3, not Checkline's: standard
-library only, PyYAML imported when YAML is written or read (a missing PyYAML is an error of those
-functions alone), and no import of Checkline.
+It runs on the check's interpreter, often the system's Python 3, not Checkline's: Python 3.7
+or newer, standard library only, PyYAML imported when YAML is written or read (a missing PyYAML
+is an error of those functions alone), and no import of Checkline.
 
 What it produces:
 
@@ -27,7 +27,6 @@ What it produces:
 from __future__ import annotations
 
 import collections.abc
-import functools
 import logging
 import pprint
 import re
@@ -433,6 +432,10 @@ class _Dumpers:
         return text[: -len("\n...")] if text.endswith("\n...") else text
 
 
-@functools.cache
+_DUMPERS: list[_Dumpers] = []  # made once, on first use (functools.cache needs Python 3.9)
+
+
 def _dumpers(yaml: ModuleType) -> _Dumpers:
-    return _Dumpers(yaml)
+    if not _DUMPERS:
+        _DUMPERS.append(_Dumpers(yaml))
+    return _DUMPERS[0]
