@@ -248,6 +248,12 @@ class TestCheckcodeInterpreter:
         assert problem.startswith(f"{path}:2: {message}")
 
 
+def test_unknown_nested_key_lists_that_mappings_keys(tmp_path: Path) -> None:
+    """Assert an unknown key under ``input`` lists ``input``'s keys, not the formula's."""
+    path = write_formula(tmp_path, "name: x\ninput: {argz: [koji_build]}\nactions: [dummy: {}]\n")
+    assert problems_of(path) == [f"{path}:2: input.argz: unknown key; valid keys: args"]
+
+
 class TestRealTaskotronFormulas:
     def test_python_versions_fails_only_for_missing_parts(self, fixtures_dir: Path) -> None:
         """Assert Taskotron's python-versions formula loads: only its .py file is missing."""
