@@ -8,11 +8,10 @@ A separate process lets a timeout or a cancel kill the check however it is stuck
 
 PYTHON is the check's interpreter (``interpreter.py``), often the system's rather than
 Checkline's: this file uses the standard library only, imports nothing of Checkline, and runs
-on Python 3.7 or newer. It is
-run by path, which puts its own folder (the runner's modules) first on ``sys.path``; it takes
-that entry out before anything else, so a check's ``import errors`` or ``import results``
-finds the check's own modules, and puts ``taskapi/`` (``libtaskotron``, ``checkb``) on the
-path after the check's folder.
+on Python 3.7 or newer. It is run by path, which puts its own folder (the runner's modules)
+first on ``sys.path``; it takes that entry out before anything else, so a check's ``import
+errors`` or ``import results`` finds the check's own modules, and puts ``taskapi/``
+(``libtaskotron``, ``checkb``) on the path after the check's folder.
 """
 
 from __future__ import annotations
