@@ -23,12 +23,14 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # System services (PostgreSQL, RabbitMQ) and tools (Chromium; rpmbuild, rpm and rpmlint for the
-# Koji stand-in and the rpm checks) the integration tests use, installed and started where missing.
+# Koji stand-in and the rpm checks; the system's python3 with its RPM bindings and PyYAML, which
+# runs check code) the integration tests use, installed and started where missing.
 services:
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-rabbitmq.sh
 	bash scripts/ensure-rpm-tools.sh
+	bash scripts/ensure-system-python.sh
 
 test: lint services
 	$(BIN)/python -m pytest --integration --durations=25
@@ -40,6 +42,7 @@ test: lint services
 demo: $(STAMP)
 	bash scripts/ensure-rabbitmq.sh
 	bash scripts/ensure-rpm-tools.sh
+	bash scripts/ensure-system-python.sh
 	$(BIN)/python scripts/demo.py
 
 demo-down: $(STAMP)

@@ -99,6 +99,7 @@ def run_job(
     keep_workdir: bool = False,
     echo: logging.Handler | None = None,
     registry: DirectiveRegistry = REGISTRY,
+    python: str | None = None,
 ) -> RunReport:
     """Run ``formula`` for ``runner_input`` (``{item, item_type, arch, uuid, jobid}``).
 
@@ -107,6 +108,8 @@ def run_job(
         artifacts: the artifacts root; the run writes ``<artifacts>/<uuid>/``.
         cancel: set it (e.g. from a signal handler) to stop the run.
         echo: an extra log handler (the CLI's stderr).
+        python: the interpreter of the ``python`` directive's check code (``--python``; the
+            formula's own choice wins, see ``interpreter.py``).
 
     Returns:
         The exit code (see ``ExitCode``), the run directory and the ``execution.json`` dict.
@@ -192,6 +195,8 @@ def run_job(
                 artifactsdir=artifactsdir,
                 rundir=rundir,
                 log=log,
+                python=python,
+                formula_python=plan.python,
                 cancel=cancel or CancelToken(),
                 on_verdicts=record,
             )

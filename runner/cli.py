@@ -74,6 +74,13 @@ def _run_options(function: Callable[..., Any]) -> Callable[..., Any]:
             help="With --resultsdb: where the artifacts root is served, for the results' log "
             "URLs (BASE/<uuid>/<file>).",
         ),
+        click.option(
+            "--python",
+            metavar="PYTHON",
+            help="The interpreter of the python directive's check code: a path or a command "
+            "on PATH. Default: $CHECKLINE_PYTHON, else /usr/bin/python3 when it exists, else "
+            "the runner's own. A formula's checkline.python wins over it.",
+        ),
         click.option("--keep-workdir", is_flag=True, help="Keep the temporary working directory."),
         click.option("-d", "--debug", is_flag=True, help="Log debug messages to stderr too."),
     ]
@@ -103,6 +110,7 @@ def _execute(
     input_file: Any,
     resultsdb: str | None = None,
     artifacts_url: str | None = None,
+    python: str | None = None,
     **flags: str | None,
 ) -> int:
     echo = logging.StreamHandler(sys.stderr)
@@ -121,6 +129,7 @@ def _execute(
                 cancel=cancel,
                 keep_workdir=keep_workdir,
                 echo=echo,
+                python=python,
             )
     except JobError as err:
         click.echo(f"error: {err}", err=True)

@@ -31,6 +31,8 @@ class RunContext:
     artifactsdir: Path  #: the task output, ``<run directory>/task_output`` (``${artifactsdir}``)
     rundir: Path  #: the run directory, ``<artifacts root>/<uuid>``
     log: logging.Logger
+    python: str | None = None  #: ``--python``: the interpreter of check code (``interpreter``)
+    formula_python: str | None = None  #: the formula's ``checkline.python``, which wins
     cancel: CancelToken = field(default_factory=CancelToken)
     action_log: Path | None = None
     timeout: float | None = None

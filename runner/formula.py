@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from checkline.contracts import namespaced_testcase
 
@@ -85,6 +85,9 @@ class Plan:
     #: The formula's ``environment`` as given (``{"rpm": [...]}``): ``execution.json`` records
     #: it; ``requirements`` is the same, read.
     environment: Mapping[str, Any] = field(default_factory=dict)
+    #: ``checkline: {python: ...}``: the interpreter of this task's check code, when it needs
+    #: another one than the worker's (``interpreter.py``).
+    python: str | None = None
 
     @property
     def taskdir(self) -> Path:
@@ -126,6 +129,27 @@ class _Environment(BaseModel):
     rpm: list[Annotated[str, AfterValidator(_rpm_spec)]] = []
 
 
+class _Checkline(BaseModel):
+    """Checkline's own keys of a formula, under ``checkline:`` (Taskotron has none there)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
+    python: str | None = None
+
+    @field_validator("python")
+    @classmethod
+    def _interpreter(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not value.strip() or any(ch in value for ch in "\0\r\n"):
+            raise ValueError(f"must be an interpreter's path or command name, {value!r} found")
+        if "/" in value and not value.startswith("/"):
+            raise ValueError(
+                f"must be an absolute path or a command name found on PATH (python3.12), "
+                f"{value!r} found: a relative path means something else on every worker"
+            )
+        return value
+
+
 class _Header(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -134,6 +158,7 @@ class _Header(BaseModel):
     maintainer: str = ""
     input: _Input = _Input()
     environment: _Environment = _Environment()
+    checkline: _Checkline = _Checkline()
     actions: list[Any] = Field(min_length=1)
 
 
@@ -260,6 +285,7 @@ def build_plan(
         maintainer=header.maintainer,
         input_args=tuple(args),
         environment=dict(data.get("environment") or {}),
+        python=header.checkline.python,
         actions=tuple(actions),
     )
 

@@ -1,8 +1,8 @@
 """The ``checkline run`` command line of a job, built in one place.
 
-Both schedulers that start the runner use it: the trigger's ``local`` backend, with plain
-strings, and the Buildbot master's runtask step, with Buildbot renderables that become the
-build's properties when the step runs. Pure: no I/O, no Buildbot import.
+Both schedulers that start the runner use it: the trigger's ``local`` backend when it submits
+a job, and the Buildbot master's runtask step when the step runs (from the build's properties
+and the settings of the worker it runs on). Pure: no I/O, no Buildbot import.
 
 Every value is its own argv element, never a shell string, and is joined to its flag
 (``--item=<item>``), so a value starting with ``-`` stays a value for any parser.
@@ -10,28 +10,23 @@ Every value is its own argv element, never a shell string, and is joined to its 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
 __all__ = ["run_argv"]
-
-#: A value of the command line: ``str``, or what a scheduler renders later (Buildbot's
-#: ``util.Property``, ``util.Interpolate``).
-V = TypeVar("V")
 
 
 def run_argv(
     command: Sequence[str],
-    formula: V,
+    formula: str,
     *,
-    item: V,
-    item_type: V,
-    arch: V,
-    uuid: V,
-    artifacts: V,
-    jobid: V | None = None,
-    concat: Callable[[str, V], V] | None = None,
-) -> list[str | V]:
+    item: str,
+    item_type: str,
+    arch: str,
+    uuid: str,
+    artifacts: str,
+    jobid: str | None = None,
+    python: str | None = None,
+) -> list[str]:
     """``[*command, "run", FORMULA, "--item=ITEM", "--type=TYPE", ..., "--artifacts=ROOT"]``.
 
     Args:
@@ -40,14 +35,13 @@ def run_argv(
         item, item_type, arch, uuid: the job's.
         artifacts: the artifacts root; the run writes its run directory ``<root>/<uuid>/``.
         jobid: the scheduler's id of the job, for the runner's logs (``BUILDER/NUMBER``).
-        concat: joins a flag's ``--name=`` and a value that is not a string into one element
-            (for Buildbot, a renderable that renders the value first); None when every value
-            is a ``str``.
+        python: the interpreter of the check's Python code on that machine (``--python``);
+            None or empty: the runner's default.
 
     Raises:
-        TypeError: a value that is not a ``str`` and no ``concat``.
+        TypeError: a value that is not a ``str`` (a scheduler's renderable, not rendered yet).
     """
-    options: list[tuple[str, V]] = [
+    options = [
         ("--item=", item),
         ("--type=", item_type),
         ("--arch=", arch),
@@ -56,12 +50,9 @@ def run_argv(
     if jobid is not None:
         options.append(("--jobid=", jobid))
     options.append(("--artifacts=", artifacts))
-
-    def joined(flag: str, value: V) -> str | V:
-        if concat is not None:
-            return concat(flag, value)
+    if python:
+        options.append(("--python=", python))
+    for flag, value in [("formula", formula), *options]:
         if not isinstance(value, str):
-            raise TypeError(f"{flag}: {value!r} is not a str; give concat to join it")
-        return flag + value
-
-    return [*command, "run", formula, *(joined(flag, value) for flag, value in options)]
+            raise TypeError(f"{flag}: {value!r} is not a str")
+    return [*command, "run", formula, *(flag + value for flag, value in options)]

@@ -23,13 +23,25 @@ _EXPECTED = {
 }
 
 
+def _model_at(model: type[BaseModel], location: tuple[Any, ...]) -> type[BaseModel]:
+    """The (nested) model holding the key at ``location``: ``input.argz`` is ``input``'s."""
+    for part in location[:-1]:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        nested = field.annotation if field is not None else None
+        if not (isinstance(nested, type) and issubclass(nested, BaseModel)):
+            break
+        model = nested
+    return model
+
+
 def _message(error: Any, model: type[BaseModel]) -> str:
     kind = error["type"]
     found = type(error.get("input")).__name__
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
-        return f"unknown key; valid keys: {', '.join(model.model_fields)}"
+        keys = _model_at(model, tuple(error["loc"])).model_fields
+        return f"unknown key; valid keys: {', '.join(keys)}"
     if kind in _EXPECTED:
         return f"must be {_EXPECTED[kind]}, {found!r} found"
     message: str = error["msg"]

@@ -46,6 +46,12 @@ def _at_least(low: int) -> Any:
     return lambda n: None if n >= low else f"must be at least {low}"
 
 
+def _interpreter(python: str) -> str | None:
+    if python and "/" in python and not python.startswith("/"):
+        return "must be an absolute path or a command name (python3.12)"
+    return None
+
+
 @dataclass(frozen=True)
 class Worker:
     name: str = setting(doc="the worker's name", check=lambda s: None if s else "must not be empty")
@@ -59,6 +65,11 @@ class Worker:
         check=arch_names(),
     )
     max_builds: int = setting(2, doc="builds it runs at once", check=_at_least(1))
+    python: str = setting(
+        "",
+        doc="the interpreter of check code on it (`checkline run --python`)",
+        check=_interpreter,
+    )
 
 
 def _users(users: dict[str, Secret]) -> str | None:
@@ -86,9 +97,11 @@ class MasterSettings:
     db_url: str = setting("sqlite:///state.sqlite", doc="Buildbot's database (PostgreSQL at scale)")
     workers: tuple[Worker, ...] = setting(
         (Worker("local-worker", Secret("local-worker-pass")),),
-        doc="the workers, `[{name, password, arches, max_builds}]` (`arches` default "
-        '`["noarch", "x86_64"]`, `max_builds` 2); each arch gets a builder',
-        kind="a non-empty list of tables {name, password, arches, max_builds}",
+        doc="the workers, `[{name, password, arches, max_builds, python}]` (`arches` default "
+        '`["noarch", "x86_64"]`, `max_builds` 2); each arch gets a builder. `python`: the '
+        "interpreter of check code on that worker, passed as `checkline run --python` (default "
+        "none: the runner's `CHECKLINE_PYTHON`, else `/usr/bin/python3`)",
+        kind="a non-empty list of tables {name, password, arches, max_builds, python}",
         check=lambda workers: None if workers else "must be a non-empty list",
         shown="`local-worker` (noarch, x86_64)",
     )

@@ -12,7 +12,8 @@
   (bench/README.md, end to end, "History").
 * **runtask** on the worker: ``checkline run checks/<taskname> --item=...``, the command line
   ``checkline.runner.invocation`` builds for the local backend too, every property one argv
-  element (never a shell string). The runner's exit code colours the build: 0 success, 100
+  element (never a shell string), with ``--python=`` when the worker has a ``python``
+  setting. The runner's exit code colours the build: 0 success, 100
   (a failing check) failure, and 2 (an execution error) and 3 (a job error) failure too,
   with the property ``runner_exit`` and "execution error" or "job error" in the step's
   summary (the trigger records those jobs CRASHED). Never EXCEPTION: Buildbot puts the
@@ -273,25 +274,40 @@ class UploadArtifacts(steps.DirectoryUpload):  # type: ignore[misc]
         return result
 
 
-def _rendered(flag: str, value: Any) -> Any:
-    """``--flag=`` and a renderable, one argv element rendered when the step runs."""
-    return util.Transform("{}{}".format, flag, value)
-
-
-def runtask_command(settings: MasterSettings) -> list[Any]:
+def runtask_command(settings: MasterSettings) -> Any:
     """The runner's command line (``checkline.runner.invocation``, as the local backend's),
-    every job property one argv element: ``checkline run checks/<taskname> --item=...``."""
+    rendered when the step runs from the build's properties, every one an argv element:
+    ``checkline run checks/<taskname> --item=...``, plus ``--python=`` when the worker the
+    build runs on has a ``python`` setting."""
+    pythons = {worker.name: worker.python for worker in settings.workers if worker.python}
+
+    def argv(
+        taskname: Any,
+        item: Any,
+        item_type: Any,
+        arch: Any,
+        uuid: Any,
+        buildername: Any,
+        buildnumber: Any,
+        workername: Any,
+    ) -> list[str]:
+        return run_argv(
+            [settings.checkline],
+            f"checks/{taskname}",
+            item=str(item),
+            item_type=str(item_type),
+            arch=str(arch),
+            uuid=str(uuid),
+            jobid=f"{buildername}/{buildnumber}",
+            artifacts=RUNS_DIR,
+            python=pythons.get(str(workername)),
+        )
+
     prop = util.Property
-    return run_argv(
-        [settings.checkline],
-        util.Interpolate("checks/%(prop:taskname)s"),
-        item=prop("item"),
-        item_type=prop("item_type"),
-        arch=prop("arch"),
-        uuid=prop("uuid"),
-        jobid=util.Interpolate("%(prop:buildername)s/%(prop:buildnumber)s"),
-        artifacts=RUNS_DIR,
-        concat=_rendered,
+    return util.Transform(
+        argv,
+        *(prop(name) for name in ("taskname", "item", "item_type", "arch", "uuid")),
+        *(prop(name) for name in ("buildername", "buildnumber", "workername")),
     )
 
 

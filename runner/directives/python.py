@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict, Field
 
 from ..errors import DirectiveError
+from ..interpreter import check_environment, choose_interpreter
 from ..variables import PlaceholderError, references, substitute
 from .base import Directive, DirectiveParams, directive
 
@@ -42,8 +43,12 @@ class Python(Directive[PythonParams]):
             artifactsdir: ${artifactsdir}
           export: check_output
 
-    The call runs in a child process (same interpreter), so a timeout or a cancel can stop
-    it; its prints go to the action's log. Arguments and the return value travel as JSON.
+    The call runs in a child process, so a timeout or a cancel can stop it; its prints go to
+    the action's log. Arguments and the return value travel as JSON. The child's interpreter
+    is the system's Python 3 by default, with its packages (``import rpm``), not the runner's
+    virtualenv; the formula's ``checkline: {python: ...}``, ``--python`` or
+    ``CHECKLINE_PYTHON`` choose another (``checkline.runner.interpreter``). Check code can
+    ``from libtaskotron import check`` (or ``from checkb import check``): Taskotron's API.
 
     Returns: the callable's return value, usually ResultYAML text for ``results``.
     An exception raised by the callable is an execution error.
@@ -70,14 +75,31 @@ class Python(Directive[PythonParams]):
         path = ctx.taskdir / params.file
         if not path.is_file():
             raise DirectiveError(f"python file {str(path)!r} does not exist")
+        interpreter = choose_interpreter(
+            formula=ctx.formula_python, option=ctx.python, environ=os.environ
+        )
+        ctx.log.info(
+            "%s:%s runs under %s (%s)",
+            params.file,
+            params.callable,
+            interpreter.path,
+            interpreter.chosen_by,
+        )
+        if ctx.action_log is not None:
+            with open(ctx.action_log, "a", encoding="utf-8") as log:
+                log.write(f"[check code runs under {interpreter.path}: {interpreter.chosen_by}]\n")
         request_path = ctx.workdir / f".pycall-{id(params)}.json"
         result_path = request_path.with_suffix(".result.json")
         request = {"file": str(path), "callable": params.callable, "kwargs": params.model_extra}
         request_path.write_text(json.dumps(request, default=str), encoding="utf-8")
         try:
-            # The child script by path with -P: neither the task's folder (the cwd) nor ours
-            # is put first on sys.path, so a task's own runner.py or json.py shadows nothing.
-            ctx.run_process([sys.executable, "-P", _PYCALL, str(request_path), str(result_path)])
+            # The child script by path: it takes its own folder off sys.path first, and the
+            # task's folder (the cwd) is not on it, so a task's runner.py or json.py shadows
+            # nothing. (-P would do that too, but only from Python 3.11 on.)
+            ctx.run_process(
+                [interpreter.path, _PYCALL, str(request_path), str(result_path)],
+                env=check_environment(os.environ),
+            )
             try:
                 result = json.loads(result_path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as err:

@@ -49,6 +49,10 @@ def test_assert_only_checklines_own_import_name(wheel: Path) -> None:
         "resultsdb/templates/layout.html",
         "resultsdb/migrations/script.py.mako",
         "trigger/migrations/script.py.mako",
+        "runner/pycall.py",
+        "runner/taskapi/libtaskotron/check.py",
+        "runner/taskapi/checkb/exceptions.py",
+        "runner/taskapi/_checkline_taskapi/check.py",
     ):
         assert f"checkline/{module}" in names, module  # fmt: skip
     entry_points = zipfile.ZipFile(wheel).read("checkline-0.1.0.dist-info/entry_points.txt")
@@ -70,7 +74,8 @@ def test_assert_every_module_imports_from_the_wheel_alone(wheel: Path, tmp_path:
         "names = [n for n in names if '.migrations.' not in n]  # Alembic runs those\n"
         "for name in names:\n"
         "    importlib.import_module(name)\n"
-        "for other in ('trigger', 'runner', 'reporting', 'resultsdb', 'master'):\n"
+        "for other in ('trigger', 'runner', 'reporting', 'resultsdb', 'master',\n"
+        "              'libtaskotron', 'checkb', '_checkline_taskapi'):\n"
         "    assert importlib.util.find_spec(other) is None, other\n"
         "print(len(names))\n"
     )
@@ -80,3 +85,18 @@ def test_assert_every_module_imports_from_the_wheel_alone(wheel: Path, tmp_path:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert int(done.stdout) > 80  # 89 modules when written
+
+
+def test_assert_the_check_api_runs_from_the_wheel(wheel: Path, tmp_path: Path) -> None:
+    """Assert the wheel's runner/taskapi/ gives check code libtaskotron and checkb: their
+    self-check passes under the system's Python 3 (else this one) with only that folder on
+    PYTHONPATH, and no Checkline installed there."""
+    zipfile.ZipFile(wheel).extractall(tmp_path)
+    python = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
+    done = subprocess.run(
+        [python, "-m", "_checkline_taskapi"],
+        env={"PYTHONPATH": str(tmp_path / "checkline" / "runner" / "taskapi"), "PATH": "/usr/bin"},
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == ["libtaskotron.check: ok", "checkb.check: ok", "ok"]

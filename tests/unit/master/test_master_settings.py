@@ -49,6 +49,17 @@ class TestLoadSettings:
         assert settings.workers == (Worker("a", Secret("p"), ("x86_64", "aarch64"), 2),)
         assert settings.arches == ["x86_64", "aarch64"]
 
+    def test_assert_a_workers_python(self, tmp_path: Path) -> None:
+        """Assert a worker's ``python`` (its check code's interpreter) is read, empty when
+        not given (the runner's default)."""
+        path = tmp_path / "master.toml"
+        path.write_text(
+            'workers = [{name = "f", password = "p", python = "/usr/bin/python3.13"},\n'
+            '           {name = "d", password = "p"}]\n'
+        )
+        settings = load_settings(path, {})
+        assert [w.python for w in settings.workers] == ["/usr/bin/python3.13", ""]
+
     def test_assert_config_path_from_environment(self, tmp_path: Path) -> None:
         (tmp_path / "m.toml").write_text('checks_branch = "stable"\n')
         settings = load_settings(environ={"CHECKLINE_MASTER_CONFIG": str(tmp_path / "m.toml")})
@@ -69,6 +80,10 @@ class TestLoadSettings:
             ({"www_bind": "0.0.0.0"}, "reachable from other machines: set users"),
             ({"users": {"admin": ""}}, "users must be a table of name = password"),
             ({"task_env": {"A B": "x"}}, 'task_env must be a table of NAME = "value"'),
+            (
+                {"workers": [{"name": "a", "password": "p", "python": "venv/bin/python"}]},
+                "workers[0].python must be an absolute path or a command name",
+            ),
         ],
     )
     def test_assert_bad_values_named(self, values: dict[str, Any], message: str) -> None:

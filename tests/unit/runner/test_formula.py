@@ -106,7 +106,7 @@ class TestLoadPlan:
         src = str(path)
         assert problems_of(path) == [
             f"{src}:2: descr: unknown key; valid keys: name, namespace, desc, maintainer, "
-            "input, environment, actions",
+            "input, environment, checkline, actions",
             f"{src}:4: input.args[0]: 'koji_tag' is not given by this run (its item type is "
             "'koji_build'); run it with -t koji_tag",
             f"{src}:7: actions[0] (download): unknown directive 'shel'; did you mean 'shell'? "
@@ -282,6 +282,45 @@ class TestEnvironment:
             tmp_path, f"name: x\nenvironment: {environment}\nactions: [{{dummy: {{}}}}]\n"
         )
         assert problems_of(path) == [f"{path}:2: {problem}"]
+
+
+class TestCheckcodeInterpreter:
+    @pytest.mark.parametrize("python", ["/usr/bin/python3.12", "python3.12"])
+    def test_formula_chooses_its_interpreter(self, tmp_path: Path, python: str) -> None:
+        """Assert ``checkline: {python: ...}`` (a path or a command name) is the plan's python,
+        and that a formula without it has none (the runner's choice applies)."""
+        path = write_formula(
+            tmp_path, f"name: x\ncheckline:\n  python: {python}\nactions:\n  - dummy: {{}}\n"
+        )
+        assert load_plan(path, make_known()).python == python
+        path = write_formula(tmp_path, "name: x\nactions:\n  - dummy: {}\n")
+        assert load_plan(path, make_known()).python is None
+
+    @pytest.mark.parametrize(
+        ("checkline", "message"),
+        [
+            (
+                "{python: venv/bin/python}",
+                "checkline.python: must be an absolute path or a command name found on PATH "
+                "(python3.12), 'venv/bin/python' found: a relative path means something else "
+                "on every worker",
+            ),
+            ("{python: ''}", "checkline.python: must be an interpreter's path or command name"),
+            ("{python: 3}", "checkline.python: must be a string, 'int' found"),
+            ("{pyhton: python3}", "checkline.pyhton: unknown key; valid keys: python"),
+        ],
+    )
+    def test_bad_values_are_job_errors(self, tmp_path: Path, checkline: str, message: str) -> None:
+        """Assert a malformed ``checkline`` mapping is a formula problem with its line."""
+        path = write_formula(tmp_path, f"name: x\ncheckline: {checkline}\nactions: [dummy: {{}}]\n")
+        [problem] = problems_of(path)
+        assert problem.startswith(f"{path}:2: {message}")
+
+
+def test_unknown_nested_key_lists_that_mappings_keys(tmp_path: Path) -> None:
+    """Assert an unknown key under ``input`` lists ``input``'s keys, not the formula's."""
+    path = write_formula(tmp_path, "name: x\ninput: {argz: [koji_build]}\nactions: [dummy: {}]\n")
+    assert problems_of(path) == [f"{path}:2: input.argz: unknown key; valid keys: args"]
 
 
 class TestRealTaskotronFormulas:

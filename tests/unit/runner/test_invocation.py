@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -52,26 +51,28 @@ def test_assert_the_runner_reads_back_each_value(item: str, tmp_path: Path) -> N
     assert context.params["artifacts"] == tmp_path / "runs"
 
 
-def test_assert_values_rendered_later_go_through_concat() -> None:
-    """Assert a value that is not a string (a scheduler's renderable) is joined by ``concat``,
-    and refused without it rather than printed as its repr."""
+def test_assert_python_is_passed_when_chosen(tmp_path: Path) -> None:
+    """Assert ``python`` becomes ``--python=`` last (the runner reads it back), and that no
+    python, or an empty one, adds nothing: the runner's default then chooses."""
+    argv = run_argv(["checkline"], "f.yml", **JOB, artifacts="a", python="/usr/bin/python3.12")
+    assert argv[-1] == "--python=/usr/bin/python3.12"
+    context = run_command.make_context("run", argv[2:])
+    assert context.params["python"] == "/usr/bin/python3.12"
+    for python in (None, ""):
+        assert not any(
+            a.startswith("--python")
+            for a in run_argv(["c"], "f", **JOB, artifacts="a", python=python)
+        )
+
+
+def test_assert_values_must_be_rendered_first() -> None:
+    """Assert a value that is not a string (a scheduler's renderable not rendered yet) is
+    refused rather than printed as its repr."""
 
     class Later:
-        def __init__(self, name: str) -> None:
-            self.name = name
+        pass
 
-    def concat(flag: str, value: Any) -> Any:
-        return ("joined", flag, value.name if isinstance(value, Later) else value)
-
-    values: dict[str, Any] = {key: Later(key) for key in JOB}
-    argv = run_argv(["checkline"], Later("formula"), **values, artifacts="../runs", concat=concat)
-    assert argv[2].name == "formula"
-    assert argv[3:] == [
-        ("joined", "--item=", "item"),
-        ("joined", "--type=", "item_type"),
-        ("joined", "--arch=", "arch"),
-        ("joined", "--uuid=", "uuid"),
-        ("joined", "--artifacts=", "../runs"),
-    ]
-    with pytest.raises(TypeError, match=r"--item=: .* is not a str; give concat"):
-        run_argv(["checkline"], "f", **values, artifacts="a")
+    with pytest.raises(TypeError, match=r"--item=: .* is not a str"):
+        run_argv(["checkline"], "f", **{**JOB, "item": Later()}, artifacts="a")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"formula: .* is not a str"):
+        run_argv(["checkline"], Later(), **JOB, artifacts="a")  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
 import sys
 import textwrap
 import time
@@ -15,6 +16,10 @@ import pytest
 from checkline.runner.context import RunContext
 from checkline.runner.directives.python import Python
 from checkline.runner.errors import ActionTimeout, DirectiveError, ParamsError
+from checkline.runner.interpreter import SYSTEM_PYTHON
+
+#: The default interpreter of check code here: the system's, else the runner's own.
+DEFAULT_PYTHON = SYSTEM_PYTHON if Path(SYSTEM_PYTHON).is_file() else sys.executable
 
 MakeCtx = Callable[..., RunContext]
 
@@ -59,6 +64,13 @@ CHECK = """
 """
 
 
+def platform_version(python: str) -> str:
+    return subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+
+
 def write(ctx: RunContext, name: str, text: str) -> Path:
     path = ctx.taskdir / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,6 +82,11 @@ def call(ctx: RunContext, **params: Any) -> Any:
     """Validate and run the directive with ``check.py`` as the default file."""
     python = Python()
     return python.run(python.validate({"file": "check.py", **params}), ctx)
+
+
+@pytest.fixture(autouse=True)
+def _no_python_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHECKLINE_PYTHON", raising=False)
 
 
 @pytest.fixture
@@ -174,8 +191,11 @@ class TestRun:
         log = ctx.action_log.read_text()
         assert "hello from the check\n" in log
         assert "a warning\n" in log
-        assert log.startswith(f"$ {sys.executable} -P ")
-        assert "runner/pycall.py" in log.splitlines()[0]
+        first, command, version = log.splitlines()[:3]
+        assert first.startswith(f"[check code runs under {DEFAULT_PYTHON}: the default: ")
+        assert command.startswith(f"$ {DEFAULT_PYTHON} ")
+        assert command.split()[2].endswith("runner/pycall.py")
+        assert version == f"[Python {platform_version(DEFAULT_PYTHON)}, {DEFAULT_PYTHON}]"
         assert log.endswith("[exit status 0]\n")
 
     def test_exception_is_an_execution_error(self, ctx: RunContext) -> None:
@@ -277,7 +297,7 @@ class TestRun:
         with pytest.raises(ActionTimeout) as caught:
             call(ctx, callable="slow")
         assert time.monotonic() - started < 5
-        assert str(caught.value) == f"{sys.executable!r} timed out after 0.5 s; killed"
+        assert str(caught.value) == f"{DEFAULT_PYTHON!r} timed out after 0.5 s; killed"
 
     @pytest.mark.parametrize("name", ["text", "boom"])
     def test_request_files_are_removed(self, ctx: RunContext, name: str) -> None:
