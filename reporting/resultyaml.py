@@ -12,6 +12,7 @@ import yaml
 
 from checkline.contracts import Verdict
 
+from .tap import dump_yaml
 from .verdicts import Parsed, Problem, normalize_verdict
 
 __all__ = ["format_resultyaml", "parse_resultyaml"]
@@ -57,4 +58,4 @@ def format_resultyaml(verdicts: list[Verdict]) -> str:
         if "summary" in result and "note" not in result:
             result["note"] = result.pop("summary")
         results.append(result)
-    return yaml.safe_dump({"results": results}, sort_keys=False, allow_unicode=True)
+    return dump_yaml({"results": results})

@@ -23,7 +23,7 @@ from checkline.outcomes import Outcome
 
 from .verdicts import Parsed, Problem, normalize_verdict
 
-__all__ = ["format_tap", "parse_tap"]
+__all__ = ["dump_yaml", "format_tap", "parse_tap"]
 
 _INDENT = "  "
 _ENDS_BLOCK = re.compile(r"^\s*\.\.\.")
@@ -57,6 +57,21 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _BlockDumper.add_representer(str, _represent_str)
 
 
+def dump_yaml(data: object) -> str:
+    """``data`` as YAML that ``yaml.safe_load`` reads back unchanged, keys in their order:
+    multi-line strings as literal blocks, strings holding a Unicode line break (U+0085,
+    U+2028, U+2029) double-quoted and escaped (``yaml.safe_dump`` writes them raw, and U+0085
+    then reads back as a space), no line folded."""
+    return yaml.dump(
+        data,
+        Dumper=_BlockDumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=_UNFOLDED,
+    )
+
+
 def _description(verdict: Verdict) -> str:
     # '#' would start a TAP directive and a newline a new line: the description is cosmetic
     # (the block is authoritative), so both are dropped.
@@ -74,14 +89,7 @@ def format_tap(verdicts: list[Verdict]) -> str:
     for number, verdict in enumerate(verdicts, start=1):
         ok = Outcome.from_spec(verdict["outcome"]).is_ok
         out.append(f"{'ok' if ok else 'not ok'} {number} - {_description(verdict)}".rstrip())
-        block = yaml.dump(
-            verdict,
-            Dumper=_BlockDumper,
-            sort_keys=False,
-            default_flow_style=False,
-            allow_unicode=True,
-            width=_UNFOLDED,
-        )
+        block = dump_yaml(verdict)
         # After a "|+" scalar PyYAML ends the document with its own "...", which would end
         # the TAP block early; our closing "  ..." does that job. Split on "\n" only: the
         # dump's line breaks are "\n", while splitlines() also splits inside scalars.

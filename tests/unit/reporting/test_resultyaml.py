@@ -167,6 +167,8 @@ class TestFormatResultYaml:
             make_result(),
             make_result(summary="žluťoučký ☃", details={"output": "a\n\n...\n"}),
             make_result(outcome="NEEDS_INSPECTION", arch=["x86_64"], nested={"a": [{"b": None}]}),
+            # Unicode line breaks: written raw, PyYAML reads U+0085 back as a space.
+            make_result(summary="a\x85b\u2028c\u2029d", details={"output": "x\x85\ny"}),
         ],
     )
     def test_round_trip(self, verdict: dict[str, Any]) -> None:
