@@ -16,17 +16,9 @@ from typing import Any
 import pytest
 import requests
 from buildbot_stack import BuildbotStack
-from rdb_server import ResultsDBServer, start_server, stop_server
+from rdb_server import ResultsDBServer
 
 SUCCESS = 0
-
-
-@pytest.fixture(scope="module")
-def rdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ResultsDBServer]:
-    folder = tmp_path_factory.mktemp("worker-python-rdb")
-    proc, server = start_server(f"sqlite:///{folder / 'r.sqlite'}", folder / "log")
-    yield server
-    stop_server(proc)
 
 
 @pytest.fixture(scope="module")
