@@ -349,3 +349,43 @@ def test_the_overlay_directory_is_removed_after_a_timeout(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert set(Path(tempfile.gettempdir()).glob("checkline-sandbox-*")) <= before
     assert _alive("sleep\x00317") == []
+
+
+def test_a_cancel_ends_every_process_of_the_run(tmp_path: Path) -> None:
+    task = tmp_path / "task"
+    task.mkdir()
+    formula = {
+        "name": "cancelled",
+        "desc": "cancelled while it runs",
+        "maintainer": "tests",
+        "input": {"args": ["koji_build"]},
+        "actions": [
+            {"name": "wait", "shell": [["sh", "-c", "setsid sleep 3180 & sleep 3181 & sleep 3182"]]}
+        ],
+    }
+    (task / "runtask.yml").write_text(yaml.safe_dump(formula), encoding="utf-8")
+    proc = subprocess.Popen(
+        [
+            *CHECKLINE,
+            "run",
+            str(task),
+            "-i",
+            "x-1-1",
+            "-t",
+            "koji_build",
+            "--artifacts",
+            str(tmp_path / "a"),
+            "--sandbox",
+            "bwrap",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while not _alive("sleep\x003182") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _alive("sleep\x003180"), "the action did not start"
+    proc.terminate()  # SIGTERM: the runner cancels the run
+    assert proc.wait(timeout=60) == 2
+    time.sleep(0.5)
+    assert _alive("sleep\x00318") == []

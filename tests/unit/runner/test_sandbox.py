@@ -110,3 +110,23 @@ def test_memory_limit(value: str | None, expected: int | None) -> None:
 def test_memory_limit_rejects_junk() -> None:
     with pytest.raises(SandboxError, match="not a number"):
         memory_limit("lots")
+
+
+def test_probe_names_a_refused_user_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sb.shutil, "which", lambda name: f"/usr/bin/{name}")
+
+    def refused(argv: list[str], **kwargs: object) -> sb.subprocess.CompletedProcess[str]:
+        return sb.subprocess.CompletedProcess(
+            argv, 1, "", "unshare: unshare failed: Operation not permitted\n"
+        )
+
+    monkeypatch.setattr(sb.subprocess, "run", refused)
+    monkeypatch.setattr(
+        sb, "_sysctl", lambda path: "0" if path.endswith("max_user_namespaces") else None
+    )
+    with pytest.raises(SandboxError) as raised:
+        sb.probe_bwrap()
+    message = str(raised.value)
+    assert "cannot create a user namespace" in message
+    assert "Operation not permitted" in message
+    assert "user.max_user_namespaces = 0" in message
