@@ -143,6 +143,13 @@ def _execute(
     echo.setLevel(logging.DEBUG if debug else logging.INFO)
     echo.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     cancel = CancelToken()
+    if not network and sandbox == "none":
+        click.echo(
+            "error: --no-network needs a sandbox (--sandbox bwrap): without one, check code "
+            "has the worker's network",
+            err=True,
+        )
+        return ExitCode.JOB_ERROR
     try:
         box = make_sandbox(
             sandbox,

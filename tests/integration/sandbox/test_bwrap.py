@@ -389,3 +389,10 @@ def test_a_cancel_ends_every_process_of_the_run(tmp_path: Path) -> None:
     assert proc.wait(timeout=60) == 2
     time.sleep(0.5)
     assert _alive("sleep\x00318") == []
+
+
+def test_no_network_without_a_sandbox_is_refused(tmp_path: Path) -> None:
+    done, rundir = _run(tmp_path, ["true"], "--sandbox", "none", "--no-network")
+    assert done.returncode == 3
+    assert "--no-network needs a sandbox" in done.stderr
+    assert not rundir.exists()
