@@ -24,9 +24,11 @@ lint: $(STAMP)
 
 # System services (PostgreSQL, RabbitMQ) and tools (Chromium; rpmbuild, rpm and rpmlint for the
 # Koji stand-in and the rpm checks; the system's python3 with its RPM bindings and PyYAML, which
-# runs check code) the integration tests use, installed and started where missing.
+# runs check code; bubblewrap for --sandbox bwrap) the integration tests use, installed and
+# started where missing.
 services:
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-bubblewrap.sh
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-rabbitmq.sh
 	bash scripts/ensure-rpm-tools.sh

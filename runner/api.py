@@ -39,6 +39,7 @@ from .formula import load_plan
 from .job import RunInput
 from .process import CancelToken
 from .results import ArtifactPathError, complete_verdict, failed_run_verdicts
+from .sandbox import NoSandbox, Sandbox
 
 __all__ = ["RunReport", "run_job"]
 
@@ -100,6 +101,7 @@ def run_job(
     echo: logging.Handler | None = None,
     registry: DirectiveRegistry = REGISTRY,
     python: str | None = None,
+    sandbox: Sandbox | None = None,
 ) -> RunReport:
     """Run ``formula`` for ``runner_input`` (``{item, item_type, arch, uuid, jobid}``).
 
@@ -110,6 +112,8 @@ def run_job(
         echo: an extra log handler (the CLI's stderr).
         python: the interpreter of the ``python`` directive's check code (``--python``; the
             formula's own choice wins, see ``interpreter.py``).
+        sandbox: where ``shell`` and ``python`` run their children (default: none, not
+            isolated); prepared here and cleaned up when the run ends, however it ends.
 
     Returns:
         The exit code (see ``ExitCode``), the run directory and the ``execution.json`` dict.
@@ -142,10 +146,13 @@ def run_job(
     environment: dict[str, Any] | None = None  # the formula's environment, as given
     execution = Execution()
     has_results_action = False  # to say why nothing was recorded
+    sandbox = sandbox or NoSandbox()
     try:
         log.info(
             "run %s: %s %s (%s, arch %s)", run.uuid, formula_path, run.item, run.item_type, run.arch
         )
+        sandbox.prepare(taskdir=formula_path.parent, workdir=workdir, artifactsdir=artifactsdir)
+        log.info("%s", sandbox.describe())
         try:
             plan = load_plan(formula_path, known, registry=registry)
         except FormulaError as err:
@@ -158,7 +165,7 @@ def run_job(
                 needs = plan.requirements
                 listed = [f"rpm: {', '.join(needs.rpm)}"] if needs.rpm else []
                 listed += [f"{key}: {value!r}" for key, value in needs.other.items()]
-                log.info(
+                log.warning(
                     "environment (recorded in execution.json; the local runner installs "
                     "nothing): %s",
                     "; ".join(listed),
@@ -198,6 +205,7 @@ def run_job(
                 python=python,
                 formula_python=plan.python,
                 cancel=cancel or CancelToken(),
+                sandbox=sandbox,
                 on_verdicts=record,
             )
             has_results_action = any(action.directive.name == "results" for action in plan.actions)
@@ -254,6 +262,7 @@ def run_job(
         _write_atomically(rundir / EXECUTION_FILE, text + "\n")
         log.info("run %s: %s, exit code %d", run.uuid, execution.status.value, execution.exit_code)
     finally:
+        sandbox.cleanup()
         if keep_workdir:
             log.info("working directory kept: %s", workdir)
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,10 +22,15 @@ from checkline.contracts import RESULTS_FILE, ExitCode, RunnerInput
 
 from .api import run_job
 from .errors import JobError
+from .interpreter import TASKAPI_DIR
 from .job import ITEM_TYPES
 from .process import CancelToken, cancel_on_signals
+from .sandbox import BACKENDS, DEFAULT_NPROC, SandboxError, make_sandbox, memory_limit
 
 __all__ = ["run_command", "runtask_main"]
+
+#: The python directive's child script, bound read-only into a sandbox with the check API.
+PYCALL = Path(__file__).resolve().parent / "pycall.py"
 
 
 class JobCommand(click.Command):
@@ -81,6 +87,24 @@ def _run_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "on PATH. Default: $CHECKLINE_PYTHON, else /usr/bin/python3 when it exists, else "
             "the runner's own. A formula's checkline.python wins over it.",
         ),
+        click.option(
+            "--sandbox",
+            type=click.Choice(BACKENDS),
+            envvar="CHECKLINE_SANDBOX",
+            default="none",
+            show_default=True,
+            help="Where shell and python actions run: bwrap (bubblewrap: throwaway system, "
+            "private /tmp, own PID namespace, clean environment) or none (not isolated). "
+            "Env: CHECKLINE_SANDBOX.",
+        ),
+        click.option(
+            "--network/--no-network",
+            envvar="CHECKLINE_SANDBOX_NETWORK",
+            default=True,
+            show_default=True,
+            help="With --sandbox bwrap: --no-network runs the actions with no network at all. "
+            "Env: CHECKLINE_SANDBOX_NETWORK=0.",
+        ),
         click.option("--keep-workdir", is_flag=True, help="Keep the temporary working directory."),
         click.option("-d", "--debug", is_flag=True, help="Log debug messages to stderr too."),
     ]
@@ -111,12 +135,34 @@ def _execute(
     resultsdb: str | None = None,
     artifacts_url: str | None = None,
     python: str | None = None,
+    sandbox: str = "none",
+    network: bool = True,
     **flags: str | None,
 ) -> int:
     echo = logging.StreamHandler(sys.stderr)
     echo.setLevel(logging.DEBUG if debug else logging.INFO)
     echo.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     cancel = CancelToken()
+    if not network and sandbox == "none":
+        click.echo(
+            "error: --no-network needs a sandbox (--sandbox bwrap): without one, check code "
+            "has the worker's network",
+            err=True,
+        )
+        return ExitCode.JOB_ERROR
+    try:
+        box = make_sandbox(
+            sandbox,
+            network=network,
+            memory=memory_limit(os.environ.get("CHECKLINE_SANDBOX_MEMORY")),
+            nproc=memory_limit(os.environ.get("CHECKLINE_SANDBOX_NPROC", str(DEFAULT_NPROC))),
+            extra_ro=(PYCALL, TASKAPI_DIR),
+        )
+    except SandboxError as err:
+        click.echo(
+            f"error: {err} (no fallback: fix the worker, or run with --sandbox none)", err=True
+        )
+        return ExitCode.EXECUTION_ERROR
     try:
         runner_input = _runner_input(input_file, **flags)
         if formula is not None and formula.is_dir():
@@ -130,6 +176,7 @@ def _execute(
                 keep_workdir=keep_workdir,
                 echo=echo,
                 python=python,
+                sandbox=box,
             )
     except JobError as err:
         click.echo(f"error: {err}", err=True)

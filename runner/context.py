@@ -15,6 +15,7 @@ from checkline.contracts import Verdict
 
 from .job import RunInput
 from .process import CancelToken, ProcessResult, run_process
+from .sandbox import NoSandbox, Sandbox
 
 __all__ = ["RunContext"]
 
@@ -34,6 +35,7 @@ class RunContext:
     python: str | None = None  #: ``--python``: the interpreter of check code (``interpreter``)
     formula_python: str | None = None  #: the formula's ``checkline.python``, which wins
     cancel: CancelToken = field(default_factory=CancelToken)
+    sandbox: Sandbox = field(default_factory=NoSandbox)  #: where check code runs
     action_log: Path | None = None
     timeout: float | None = None
     on_verdicts: Callable[[list[Verdict]], None] = lambda verdicts: None
@@ -54,14 +56,16 @@ class RunContext:
         cwd: Path | None = None,
         env: Mapping[str, str] | None = None,
     ) -> ProcessResult:
-        """Run ``argv`` (no shell) under this action's log, timeout and cancel token."""
+        """Run ``argv`` (no shell) under this action's log, timeout and cancel token, inside
+        the run's sandbox (check code only: ``shell``, ``python``)."""
         if self.action_log is None:
             raise RuntimeError("run_process needs an action log; it is set by the executor")
+        wrapped = self.sandbox.wrap(argv, env=env, cwd=cwd or self.taskdir)
         return run_process(
-            argv,
+            wrapped.argv,
             log_path=self.action_log,
             cancel=self.cancel,
             timeout=self.timeout,
-            cwd=cwd or self.taskdir,
-            env=env,
+            cwd=wrapped.cwd or self.taskdir,
+            env=wrapped.env,
         )

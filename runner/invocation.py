@@ -26,6 +26,8 @@ def run_argv(
     artifacts: str,
     jobid: str | None = None,
     python: str | None = None,
+    sandbox: str | None = None,
+    network: bool = True,
 ) -> list[str]:
     """``[*command, "run", FORMULA, "--item=ITEM", "--type=TYPE", ..., "--artifacts=ROOT"]``.
 
@@ -37,6 +39,9 @@ def run_argv(
         jobid: the scheduler's id of the job, for the runner's logs (``BUILDER/NUMBER``).
         python: the interpreter of the check's Python code on that machine (``--python``);
             None or empty: the runner's default.
+        sandbox: where check code runs (``--sandbox``: ``bwrap`` or ``none``); None or empty:
+            the runner's default (``CHECKLINE_SANDBOX``, else ``none``).
+        network: False adds ``--no-network`` (check code without network, in a sandbox).
 
     Raises:
         TypeError: a value that is not a ``str`` (a scheduler's renderable, not rendered yet).
@@ -52,7 +57,10 @@ def run_argv(
     options.append(("--artifacts=", artifacts))
     if python:
         options.append(("--python=", python))
+    if sandbox:
+        options.append(("--sandbox=", sandbox))
     for flag, value in [("formula", formula), *options]:
         if not isinstance(value, str):
             raise TypeError(f"{flag}: {value!r} is not a str")
-    return [*command, "run", formula, *(flag + value for flag, value in options)]
+    flags = [] if network else ["--no-network"]
+    return [*command, "run", formula, *(flag + value for flag, value in options), *flags]

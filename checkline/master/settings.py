@@ -70,6 +70,15 @@ class Worker:
         doc="the interpreter of check code on it (`checkline run --python`)",
         check=_interpreter,
     )
+    sandbox: str = setting(
+        "",
+        doc="where check code runs on it (`checkline run --sandbox`): `bwrap` or `none`; "
+        "empty: the runner's default (`CHECKLINE_SANDBOX`, else `none`)",
+        check=lambda s: None if s in ("", "none", "bwrap") else "must be bwrap, none or empty",
+    )
+    network: bool = setting(
+        True, doc="with a sandbox, whether check code has network (false: `--no-network`)"
+    )
 
 
 def _users(users: dict[str, Secret]) -> str | None:
@@ -97,11 +106,14 @@ class MasterSettings:
     db_url: str = setting("sqlite:///state.sqlite", doc="Buildbot's database (PostgreSQL at scale)")
     workers: tuple[Worker, ...] = setting(
         (Worker("local-worker", Secret("local-worker-pass")),),
-        doc="the workers, `[{name, password, arches, max_builds, python}]` (`arches` default "
-        '`["noarch", "x86_64"]`, `max_builds` 2); each arch gets a builder. `python`: the '
-        "interpreter of check code on that worker, passed as `checkline run --python` (default "
-        "none: the runner's `CHECKLINE_PYTHON`, else `/usr/bin/python3`)",
-        kind="a non-empty list of tables {name, password, arches, max_builds, python}",
+        doc="the workers, `[{name, password, arches, max_builds, python, sandbox, network}]` "
+        '(`arches` default `["noarch", "x86_64"]`, `max_builds` 2); each arch gets a builder. '
+        "`python`: the interpreter of check code on that worker, passed as `checkline run "
+        "--python` (default none: the runner's `CHECKLINE_PYTHON`, else `/usr/bin/python3`). "
+        "`sandbox`: `bwrap` or `none`, passed as `--sandbox` (default none given: the runner's "
+        "`CHECKLINE_SANDBOX`, else `none`); `network = false`: `--no-network`",
+        kind="a non-empty list of tables {name, password, arches, max_builds, python, sandbox, "
+        "network}",
         check=lambda workers: None if workers else "must be a non-empty list",
         shown="`local-worker` (noarch, x86_64)",
     )

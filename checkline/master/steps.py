@@ -278,8 +278,10 @@ def runtask_command(settings: MasterSettings) -> Any:
     """The runner's command line (``checkline.runner.invocation``, as the local backend's),
     rendered when the step runs from the build's properties, every one an argv element:
     ``checkline run checks/<taskname> --item=...``, plus ``--python=`` when the worker the
-    build runs on has a ``python`` setting."""
+    build runs on has a ``python`` setting, ``--sandbox=`` and ``--no-network`` from its
+    ``sandbox`` and ``network`` settings."""
     pythons = {worker.name: worker.python for worker in settings.workers if worker.python}
+    workers = {worker.name: worker for worker in settings.workers}
 
     def argv(
         taskname: Any,
@@ -301,6 +303,8 @@ def runtask_command(settings: MasterSettings) -> Any:
             jobid=f"{buildername}/{buildnumber}",
             artifacts=RUNS_DIR,
             python=pythons.get(str(workername)),
+            sandbox=worker.sandbox if (worker := workers.get(str(workername))) else None,
+            network=worker.network if worker else True,
         )
 
     prop = util.Property

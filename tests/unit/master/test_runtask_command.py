@@ -61,3 +61,19 @@ def test_assert_a_workers_python_is_passed_on_its_builds_only() -> None:
     on_debian = render(runtask_command(settings), **build, workername="debian")
     assert on_fedora == [*on_debian, "--python=/usr/bin/python3.13"]
     assert not any(arg.startswith("--python") for arg in on_debian)
+
+
+def test_assert_a_workers_sandbox_and_network_are_passed_on_its_builds_only() -> None:
+    """Assert a worker's ``sandbox`` and ``network = false`` settings become ``--sandbox=`` and
+    ``--no-network`` on its builds, and a worker without them gets no flag."""
+    settings = MasterSettings(
+        workers=(
+            Worker("boxed", Secret("p"), sandbox="bwrap", network=False),
+            Worker("plain", Secret("p")),
+        )
+    )
+    job = {"item": "x-1-1.fc40", "item_type": "koji_build", "arch": "x86_64", "uuid": "u-1"}
+    build = {**job, "taskname": "dummy", "buildername": "x86_64", "buildnumber": 7}
+    boxed = render(runtask_command(settings), **build, workername="boxed")
+    plain = render(runtask_command(settings), **build, workername="plain")
+    assert boxed == [*plain, "--sandbox=bwrap", "--no-network"]

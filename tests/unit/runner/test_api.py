@@ -123,7 +123,7 @@ def test_environment_recorded_and_logged(tmp_path: Path) -> None:
     execution, _ = read_run(report.rundir)
     assert execution["environment"] == {"rpm": ["python3-dnf", "rpmlint"], "since": "2017-01-01"}
     assert (
-        "INFO environment (recorded in execution.json; the local runner installs nothing): "
+        "WARNING environment (recorded in execution.json; the local runner installs nothing): "
         "rpm: python3-dnf, rpmlint; since: datetime.date(2017, 1, 1)"
         in (report.rundir / "runner.log").read_text()
     )

@@ -76,3 +76,20 @@ def test_assert_values_must_be_rendered_first() -> None:
         run_argv(["checkline"], "f", **{**JOB, "item": Later()}, artifacts="a")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"formula: .* is not a str"):
         run_argv(["checkline"], Later(), **JOB, artifacts="a")  # type: ignore[arg-type]
+
+
+def test_sandbox_and_no_network_are_passed() -> None:
+    argv = run_argv(
+        ["checkline"],
+        "checks/dummy",
+        item="x",
+        item_type="koji_build",
+        arch="noarch",
+        uuid="u",
+        artifacts="runs",
+        sandbox="bwrap",
+        network=False,
+    )
+    assert argv[-2:] == ["--sandbox=bwrap", "--no-network"]
+    plain = run_argv(["checkline"], "c", item="x", item_type="t", arch="a", uuid="u", artifacts="r")
+    assert not any(arg.startswith(("--sandbox", "--no-network")) for arg in plain)
