@@ -34,6 +34,29 @@ def _bwrap_usable() -> bool:
 pytestmark = pytest.mark.skipif(not _bwrap_usable(), reason="bubblewrap or user namespaces missing")
 
 
+def _write_task(tmp_path: Path, name: str, actions: list[dict[str, object]]) -> Path:
+    """A task folder whose formula runs ``actions`` on a koji_build."""
+    task = tmp_path / "task"
+    task.mkdir(exist_ok=True)
+    formula = {
+        "name": name,
+        "desc": "a sandbox test",
+        "maintainer": "tests",
+        "input": {"args": ["koji_build"]},
+        "actions": actions,
+    }
+    (task / "runtask.yml").write_text(yaml.safe_dump(formula), encoding="utf-8")
+    return task
+
+
+def _argv(task: Path, artifacts: Path, *extra: str) -> list[str]:
+    """``checkline run TASK`` on x-1-1 into ``artifacts``, with ``extra`` flags."""
+    return [
+        *CHECKLINE, "run", str(task), "-i", "x-1-1", "-t", "koji_build",
+        "--artifacts", str(artifacts), *extra,
+    ]  # fmt: skip
+
+
 def _run(
     tmp_path: Path,
     commands: list[str],
@@ -42,33 +65,13 @@ def _run(
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     """Run a formula whose one shell action runs ``commands`` (each ``sh -c``); return the
     finished process and the run directory."""
-    task = tmp_path / "task"
-    task.mkdir(exist_ok=True)
-    formula = {
-        "name": "hostile",
-        "desc": "tries to get out",
-        "maintainer": "tests",
-        "input": {"args": ["koji_build"]},
-        "actions": [{"name": "try", "shell": [["sh", "-c", command] for command in commands]}],
-    }
-    (task / "runtask.yml").write_text(yaml.safe_dump(formula), encoding="utf-8")
+    task = _write_task(
+        tmp_path, "hostile", [{"name": "try", "shell": [["sh", "-c", c] for c in commands]}]
+    )
     run_id = str(uuid.uuid4())
     artifacts = tmp_path / "artifacts"
     done = subprocess.run(
-        [
-            *CHECKLINE,
-            "run",
-            str(task),
-            "-i",
-            "x-1-1",
-            "-t",
-            "koji_build",
-            "--uuid",
-            run_id,
-            "--artifacts",
-            str(artifacts),
-            *extra,
-        ],
+        _argv(task, artifacts, "--uuid", run_id, *extra),
         capture_output=True,
         text=True,
         timeout=120,
@@ -249,43 +252,31 @@ def test_no_bwrap_is_an_execution_error_without_fallback(tmp_path: Path) -> None
 
 
 def test_the_python_directive_runs_inside(tmp_path: Path) -> None:
-    task = tmp_path / "task"
-    task.mkdir()
+    task = _write_task(
+        tmp_path,
+        "py",
+        [
+            {"name": "call", "python": {"file": "check.py", "callable": "run"}, "export": "out"},
+            {"name": "show", "shell": [["sh", "-c", "echo '${out}' > ${artifactsdir}/out.txt"]]},
+        ],
+    )
     (task / "check.py").write_text(
         "import os\n"
         "def run(**kw):\n"
         "    return {'uid': os.getuid(), 'pid': os.getpid(), 'env': sorted(os.environ)}\n"
     )
-    formula = {
-        "name": "py",
-        "desc": "python inside",
-        "maintainer": "tests",
-        "input": {"args": ["koji_build"]},
-        "actions": [
-            {"name": "call", "python": {"file": "check.py", "callable": "run"}, "export": "out"},
-            {"name": "show", "shell": [["sh", "-c", "echo '${out}' > ${artifactsdir}/out.txt"]]},
-        ],
-    }
-    (task / "runtask.yml").write_text(yaml.safe_dump(formula), encoding="utf-8")
     run_id = str(uuid.uuid4())
     done = subprocess.run(
-        [
-            *CHECKLINE,
-            "run",
-            str(task),
-            "-i",
-            "x-1-1",
-            "-t",
-            "koji_build",
+        _argv(
+            task,
+            tmp_path / "a",
             "--uuid",
             run_id,
-            "--artifacts",
-            str(tmp_path / "a"),
             "--sandbox",
             "bwrap",
             "--python",
             "/usr/bin/python3",
-        ],
+        ),
         capture_output=True,
         text=True,
         timeout=120,
@@ -317,30 +308,13 @@ def test_the_overlay_directory_is_removed_after_a_timeout(tmp_path: Path) -> Non
     before = set(Path(tempfile.gettempdir()).glob("checkline-sandbox-*"))
     task = tmp_path / "task"
     task.mkdir()
-    formula = {
-        "name": "slow",
-        "desc": "times out",
-        "maintainer": "tests",
-        "input": {"args": ["koji_build"]},
-        "actions": [
-            {"name": "wait", "timeout": 1, "shell": [["sh", "-c", "sleep 3170 & sleep 3171"]]}
-        ],
-    }
-    (task / "runtask.yml").write_text(yaml.safe_dump(formula), encoding="utf-8")
+    task = _write_task(
+        tmp_path,
+        "slow",
+        [{"name": "wait", "timeout": 1, "shell": [["sh", "-c", "sleep 3170 & sleep 3171"]]}],
+    )
     done = subprocess.run(
-        [
-            *CHECKLINE,
-            "run",
-            str(task),
-            "-i",
-            "x-1-1",
-            "-t",
-            "koji_build",
-            "--artifacts",
-            str(tmp_path / "a"),
-            "--sandbox",
-            "bwrap",
-        ],
+        _argv(task, tmp_path / "a", "--sandbox", "bwrap"),
         capture_output=True,
         text=True,
         timeout=120,
@@ -352,32 +326,13 @@ def test_the_overlay_directory_is_removed_after_a_timeout(tmp_path: Path) -> Non
 
 
 def test_a_cancel_ends_every_process_of_the_run(tmp_path: Path) -> None:
-    task = tmp_path / "task"
-    task.mkdir()
-    formula = {
-        "name": "cancelled",
-        "desc": "cancelled while it runs",
-        "maintainer": "tests",
-        "input": {"args": ["koji_build"]},
-        "actions": [
-            {"name": "wait", "shell": [["sh", "-c", "setsid sleep 3180 & sleep 3181 & sleep 3182"]]}
-        ],
-    }
-    (task / "runtask.yml").write_text(yaml.safe_dump(formula), encoding="utf-8")
+    task = _write_task(
+        tmp_path,
+        "cancelled",
+        [{"name": "wait", "shell": [["sh", "-c", "setsid sleep 3180 & sleep 3181 & sleep 3182"]]}],
+    )
     proc = subprocess.Popen(
-        [
-            *CHECKLINE,
-            "run",
-            str(task),
-            "-i",
-            "x-1-1",
-            "-t",
-            "koji_build",
-            "--artifacts",
-            str(tmp_path / "a"),
-            "--sandbox",
-            "bwrap",
-        ],
+        _argv(task, tmp_path / "a", "--sandbox", "bwrap"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
