@@ -56,6 +56,7 @@ __all__ = [
     "build",
     "config_file",
     "deprecated",
+    "file_layers",
     "from_env",
     "from_flags",
     "from_mapping",
@@ -537,17 +538,35 @@ def from_file(part: Part[Any], path: Path, data: Mapping[str, Any]) -> Layer:
     return from_mapping(part, section, Origin(label, file=path))
 
 
+def file_layers(
+    part: Part[Any],
+    env: Mapping[str, str],
+    path: str | Path | None = None,
+    fallback: Path | None = None,
+) -> tuple[list[Layer], dict[str, Any]]:
+    """The layer of the part's settings file (found as :func:`config_file` finds it, else
+    ``fallback`` when that file exists; none without a file) and the file's whole data ({}
+    without one: the trigger keeps fedora-messaging's keys of the same file)."""
+    file = config_file(part, env, path)
+    if file is None and fallback is not None and fallback.is_file():
+        file = fallback
+    if file is None:
+        return [], {}
+    data = read_toml(file)
+    return [from_file(part, file, data)], data
+
+
 def load(
     part: Part[T],
     path: str | Path | None = None,
     env: Mapping[str, str] | None = None,
     flags: Mapping[str, Any] | None = None,
+    fallback: Path | None = None,
 ) -> T:
-    """Defaults, then the file (``path``, else the part's variable), then the environment
-    (``os.environ`` by default), then ``flags``."""
+    """Defaults, then the file (``path``, else the part's variable, else ``fallback`` when it
+    exists), then the environment (``os.environ`` by default), then ``flags``."""
     env = os.environ if env is None else env
-    file = config_file(part, env, path)
-    layers = [from_file(part, file, read_toml(file))] if file is not None else []
+    layers, _ = file_layers(part, env, path, fallback)
     return build(part, *layers, from_env(part, env), from_flags(part, flags or {}))
 
 

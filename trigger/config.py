@@ -23,11 +23,10 @@ from checkline.settings import (
     arch_names,
     build,
     config_file,
+    file_layers,
     from_env,
-    from_file,
     from_flags,
     from_mapping,
-    read_toml,
     setting,
 )
 
@@ -190,8 +189,6 @@ def load_settings(
         SettingsError: an unreadable file, an unknown key or a bad value.
     """
     env = os.environ if env is None else env
-    file = trigger_config_file(path, env)
-    data = read_toml(file) if file is not None else {}
-    layers = [from_file(PART, file, data)] if file is not None else []
+    layers, data = file_layers(PART, env, path)
     settings = build(PART, *layers, from_env(PART, env), from_flags(PART, overrides))
     return replace(settings, messaging=data)

@@ -14,7 +14,6 @@ must not be readable by others; ``checkline stack up`` writes it with mode 600.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +25,8 @@ from checkline.settings import (
     Part,
     arch_names,
     build,
-    config_file,
-    from_env,
-    from_file,
     from_mapping,
-    read_toml,
+    load,
     setting,
 )
 
@@ -199,9 +195,4 @@ def load_settings(
     """Settings from ``path`` (else ``$CHECKLINE_MASTER_CONFIG``, else ``master.toml`` in the
     current folder, the master's basedir when Buildbot reads ``master.cfg``, else none) and
     the environment, which wins."""
-    env = os.environ if environ is None else environ
-    file = config_file(PART, env, path)
-    if file is None and Path(BASEDIR_FILE).is_file():
-        file = Path(BASEDIR_FILE)
-    layers = [from_file(PART, file, read_toml(file))] if file is not None else []
-    return build(PART, *layers, from_env(PART, env))
+    return load(PART, path, environ, fallback=Path(BASEDIR_FILE))
