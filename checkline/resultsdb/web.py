@@ -232,7 +232,10 @@ def _not_found(what: str) -> tuple[str, int]:
     return _render("error.html", 404, title="Not found", message=f"{what} not found")
 
 
-def _bad_input(err: BadInput) -> tuple[str, int]:
+@web.errorhandler(BadInput)
+def bad_input(err: BadInput) -> tuple[str, int]:
+    """A page's bad query (a limit out of range, a page that is no integer): 400, saying
+    which. The results page catches its own, to show the form again."""
     return _render("error.html", 400, title="Bad request", message=str(err))
 
 
@@ -289,10 +292,7 @@ def item_page(item: str) -> tuple[str, int]:
     service = current_service()
     settings, db = service.settings, service.db
     item_type = request.args.get("type", "").strip()
-    try:
-        window = parse_window(request.args, settings.max_limit)
-    except BadInput as err:
-        return _bad_input(err)
+    window = parse_window(request.args, settings.max_limit)
     data = [DataFilter("item", (item,))]
     if item_type:
         data.append(DataFilter("type", (item_type,)))
@@ -327,10 +327,7 @@ def item_page(item: str) -> tuple[str, int]:
 def group_page(uuid: str) -> tuple[str, int]:
     service = current_service()
     settings, db = service.settings, service.db
-    try:
-        window = parse_window(request.args, settings.max_limit)
-    except BadInput as err:
-        return _bad_input(err)
+    window = parse_window(request.args, settings.max_limit)
     links = request_urls()
     with db.read() as conn:
         row = reads.group_with_count(conn, uuid)
@@ -349,10 +346,7 @@ def group_page(uuid: str) -> tuple[str, int]:
 def testcase_page(name: str) -> tuple[str, int]:
     service = current_service()
     settings, db = service.settings, service.db
-    try:
-        window = parse_window(request.args, settings.max_limit)
-    except BadInput as err:
-        return _bad_input(err)
+    window = parse_window(request.args, settings.max_limit)
     with db.read() as conn:
         row = reads.testcase_row(conn, name)
         if row is None:

@@ -192,6 +192,23 @@ class TestResultsList:
         assert f'<p class="error">{message}' in body
         assert result_ids(body) == []
 
+    @pytest.mark.parametrize(
+        ("path", "params", "message"),
+        [
+            ("/items/a-1.fc40", {"limit": "0"}, "limit must be between 1 and 10000, got 0"),
+            (f"/groups/{GROUP}", {"page": "two"}, "page must be an integer, got &#39;two&#39;"),
+            ("/testcases/dist.abicheck", {"limit": "x"}, "limit must be an integer"),
+        ],
+    )
+    def test_a_bad_page_query_is_a_400_naming_it(
+        self, five: Any, path: str, params: dict[str, str], message: str
+    ) -> None:
+        """Assert the item, group and testcase pages answer a bad limit or page with 400 and
+        the error page saying what was wrong (the blueprint's handler of BadInput)."""
+        body = page(five, path, params, status=400)
+        assert "<h1>Bad request</h1>" in body
+        assert f'<p class="error">{message}' in body
+
 
 class TestNotFound:
     @pytest.mark.parametrize(
